@@ -1,0 +1,65 @@
+//! A snapshot of a pool's counters.
+
+use super::registry::Registry;
+use crate::sync::Ordering;
+
+/// Counters of a [`ThreadPool`](crate::ThreadPool), read by
+/// [`ThreadPool::metrics`](crate::ThreadPool::metrics).
+///
+/// Each worker counts its own work without any shared write, and a snapshot
+/// adds them up, so counters read while the pool runs may be a few jobs
+/// behind; after [`shutdown`](crate::ThreadPool::shutdown) they are exact.
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(2);
+/// for _ in 0..10 {
+///     pool.execute(|| {});
+/// }
+/// pool.shutdown();
+/// let metrics = pool.metrics();
+/// assert_eq!(metrics.executed, 10);
+/// assert_eq!(metrics.queued, 0);
+/// assert_eq!(metrics.panicked, 0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Metrics {
+    /// Worker threads in the pool.
+    pub threads: usize,
+    /// Jobs waiting in the injector and in the workers' deques right now.
+    pub queued: usize,
+    /// Queue entries the workers have run: level-1 jobs, and task runs and
+    /// polls. A task joined before it started runs inline on the joining
+    /// thread and is not counted here.
+    pub executed: u64,
+    /// Jobs taken from another worker's deque (work-stealing).
+    pub stolen: u64,
+    /// Times a worker went to sleep after finding no work.
+    pub parked: u64,
+    /// Times a sleeping worker was woken.
+    pub woken: u64,
+    /// Panics handed to the panic handler (or dropped, when there is none):
+    /// level-1 jobs that panicked, and panicked tasks nobody joined.
+    pub panicked: u64,
+}
+
+impl Metrics {
+    pub(crate) fn read(registry: &Registry) -> Metrics {
+        let (parked, woken) = registry.sleep.counts();
+        let mut metrics = Metrics {
+            threads: registry.threads(),
+            queued: registry.queued(),
+            parked,
+            woken,
+            panicked: registry.panicked(),
+            ..Metrics::default()
+        };
+        for counters in registry.counters.iter() {
+            metrics.executed += counters.executed.load(Ordering::Relaxed);
+            metrics.stolen += counters.stolen.load(Ordering::Relaxed);
+        }
+        metrics
+    }
+}

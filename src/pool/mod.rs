@@ -1,0 +1,423 @@
+//! Level 1: a fixed pool of worker threads with work-stealing deques that
+//! runs fire-and-forget jobs.
+//!
+//! This module knows nothing of results, cancellation or futures. Level 2
+//! reaches it through the crate-private seam at the bottom of this file: a
+//! type-erased [`JobRef`], [`submit`] and the current worker.
+//!
+//! | file | what lives there |
+//! |---|---|
+//! | `builder.rs` | [`Builder`], starting the threads |
+//! | `job.rs` | [`JobRef`], the one type-erased job |
+//! | `queue.rs` | the deques (crossbeam's, or a loom stand-in) |
+//! | `registry.rs` | what the workers share: queues, sleep state, hooks, counters |
+//! | `worker.rs` | a worker's find-work loop and its thread-local |
+//! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
+//! | `global.rs` | the global pool |
+
+mod builder;
+mod global;
+mod job;
+mod metrics;
+mod queue;
+mod registry;
+mod sleep;
+mod worker;
+
+pub use builder::{Builder, MAX_THREADS};
+pub use metrics::Metrics;
+
+pub(crate) use job::{JobHeader, JobRef, JobVTable};
+pub(crate) use registry::Registry;
+pub(crate) use worker::WorkerThread;
+
+use crate::sync::{Arc, Mutex, thread};
+use job::HeapJob;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+/// A fixed pool of worker threads with work-stealing deques.
+///
+/// Level 1 of the crate: [`execute`](Self::execute) queues a closure and
+/// returns at once, with no handle, like .NET's
+/// `ThreadPool.QueueUserWorkItem`. Level 2 ([`spawn`](Self::spawn) and
+/// friends, returning a [`Task`](crate::Task)) runs on the same queues and
+/// threads.
+///
+/// Dropping the pool shuts it down gracefully: it stops taking work from
+/// outside, runs everything already queued (and whatever that spawns), joins
+/// its threads and returns (see [`shutdown`](Self::shutdown)). The pool is
+/// `Send + Sync`; share it by reference or in an `Arc`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use taskpool::ThreadPool;
+///
+/// let pool = ThreadPool::new(4);
+/// let done = Arc::new(AtomicUsize::new(0));
+/// for _ in 0..100 {
+///     let done = done.clone();
+///     pool.execute(move || {
+///         done.fetch_add(1, Ordering::Relaxed);
+///     });
+/// }
+/// drop(pool); // runs everything queued, then joins the workers
+/// assert_eq!(done.load(Ordering::Relaxed), 100);
+/// ```
+pub struct ThreadPool {
+    registry: Arc<Registry>,
+    handles: Mutex<Vec<thread::JoinHandle<()>>>,
+}
+
+/// [`ThreadPool::try_execute`] refused a job because the pool is shutting
+/// down; the job is handed back, unrun.
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(1);
+/// pool.shutdown();
+/// let error = pool.try_execute(|| 42).unwrap_err();
+/// assert_eq!(error.to_string(), "the thread pool is shutting down and takes no new work");
+/// let job = error.into_inner();
+/// assert_eq!(job(), 42);
+/// ```
+pub struct ExecuteError<F> {
+    job: F,
+}
+
+impl<F> ExecuteError<F> {
+    /// The refused job, to run elsewhere or drop.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// pool.shutdown();
+    /// let job = pool.try_execute(|| "ran anyway").unwrap_err().into_inner();
+    /// assert_eq!(job(), "ran anyway");
+    /// ```
+    pub fn into_inner(self) -> F {
+        self.job
+    }
+}
+
+impl<F> fmt::Debug for ExecuteError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExecuteError").finish_non_exhaustive()
+    }
+}
+
+impl<F> fmt::Display for ExecuteError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the thread pool is shutting down and takes no new work")
+    }
+}
+
+impl<F> std::error::Error for ExecuteError<F> {}
+
+impl ThreadPool {
+    /// A pool of `threads` workers; `0` means one per CPU.
+    ///
+    /// # Panics
+    ///
+    /// If the pool cannot be built, with the [`BuildError`](crate::BuildError)'s
+    /// message (like `std::thread::spawn`). Use [`ThreadPool::builder`] to get
+    /// the error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// assert_eq!(pool.metrics().threads, 2);
+    /// let all_cpus = taskpool::ThreadPool::new(0);
+    /// assert!(all_cpus.metrics().threads >= 1);
+    /// ```
+    pub fn new(threads: usize) -> ThreadPool {
+        match Builder::new().num_threads(threads).build() {
+            Ok(pool) => pool,
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    /// A [`Builder`] to configure a pool before it starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::builder().num_threads(2).build().unwrap();
+    /// assert_eq!(pool.metrics().threads, 2);
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_parts(
+        registry: Arc<Registry>,
+        handles: Vec<thread::JoinHandle<()>>,
+    ) -> ThreadPool {
+        ThreadPool {
+            registry,
+            handles: Mutex::new(handles),
+        }
+    }
+
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Queues `job` to run on the pool, and returns at once.
+    ///
+    /// Called on one of this pool's own workers, it pushes on that worker's
+    /// deque (and is accepted even while the pool shuts down, so that
+    /// draining work can finish recursive work); from any other thread it
+    /// pushes on the shared injector. It never blocks. A panic in `job` goes
+    /// to the panic handler; the worker lives on.
+    ///
+    /// # Panics
+    ///
+    /// If the pool was shut down (a programming error, like sending on a
+    /// closed channel). Use [`try_execute`](Self::try_execute) to get the job
+    /// back instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let (sender, receiver) = mpsc::channel();
+    /// pool.execute(move || sender.send(6 * 7).unwrap());
+    /// assert_eq!(receiver.recv().unwrap(), 42);
+    /// ```
+    #[inline]
+    pub fn execute<F>(&self, job: F)
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        if self.try_execute(job).is_err() {
+            panic!("ThreadPool::execute called on a pool that was shut down");
+        }
+    }
+
+    /// Like [`execute`](Self::execute), but hands `job` back instead of
+    /// panicking when the pool is shutting down.
+    ///
+    /// # Errors
+    ///
+    /// [`ExecuteError`] holding `job`, unrun, once [`shutdown`](Self::shutdown)
+    /// began (or the pool was dropped), unless called from one of this pool's
+    /// own workers while it still drains.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// assert!(pool.try_execute(|| {}).is_ok());
+    /// pool.shutdown();
+    /// assert!(pool.try_execute(|| {}).is_err());
+    /// ```
+    #[inline]
+    pub fn try_execute<F>(&self, job: F) -> Result<(), ExecuteError<F>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        let job = HeapJob::into_job_ref(job);
+        submit(&self.registry, job, true).map_err(|job| ExecuteError {
+            // SAFETY: `job` is the `HeapJob<F>` made just above, refused.
+            job: unsafe { HeapJob::<F>::into_closure(job) },
+        })
+    }
+
+    /// A snapshot of the pool's counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// pool.execute(|| panic!("counted"));
+    /// pool.shutdown();
+    /// let metrics = pool.metrics();
+    /// assert_eq!(metrics.threads, 2);
+    /// assert_eq!(metrics.executed, 1);
+    /// assert_eq!(metrics.panicked, 1);
+    /// assert_eq!(metrics.queued, 0);
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        Metrics::read(&self.registry)
+    }
+
+    /// Shuts the pool down and waits for it, keeping the `ThreadPool` value.
+    ///
+    /// From then on outside submissions are refused ([`try_execute`] hands the
+    /// job back, [`execute`] panics, `spawn` returns a task that reports
+    /// cancelled). Everything already queued runs, and so does whatever it
+    /// submits from the pool's own workers, until the queues are empty; async
+    /// tasks still waiting for a wake-up at that point are cancelled. Then
+    /// every worker runs its `on_thread_stop` hook and exits, and this call
+    /// joins them. Calling it again waits again, and returns at once.
+    ///
+    /// Called from one of the pool's own workers, it cannot wait for itself:
+    /// it begins the shutdown and returns; the workers stop on their own once
+    /// the queues are empty.
+    ///
+    /// [`try_execute`]: Self::try_execute
+    /// [`execute`]: Self::execute
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let ran = Arc::new(AtomicUsize::new(0));
+    /// for _ in 0..1000 {
+    ///     let ran = ran.clone();
+    ///     pool.execute(move || {
+    ///         ran.fetch_add(1, Ordering::Relaxed);
+    ///     });
+    /// }
+    /// pool.shutdown();
+    /// assert_eq!(ran.load(Ordering::Relaxed), 1000);
+    /// assert!(pool.try_execute(|| {}).is_err());
+    /// ```
+    pub fn shutdown(&self) {
+        self.shutdown_until(None);
+    }
+
+    /// Like [`shutdown`](Self::shutdown), but waits at most `timeout` for the
+    /// work still queued or running. Returns `true` if the pool stopped in
+    /// time; otherwise the workers finish in the background (they are not
+    /// killed: a thread cannot be stopped safely from outside) and a later
+    /// `shutdown` or the drop waits for them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// pool.execute(|| std::thread::sleep(Duration::from_millis(300)));
+    /// assert!(!pool.shutdown_timeout(Duration::from_millis(10)));
+    /// assert!(pool.shutdown_timeout(Duration::from_secs(60)));
+    /// ```
+    pub fn shutdown_timeout(&self, timeout: Duration) -> bool {
+        // A timeout too large to add to now simply means "no deadline".
+        self.shutdown_until(Instant::now().checked_add(timeout))
+    }
+
+    fn shutdown_until(&self, deadline: Option<Instant>) -> bool {
+        self.registry.sleep.close();
+        let on_own_worker = WorkerThread::with_current(|worker| {
+            worker.is_some_and(|worker| worker.belongs_to(&self.registry))
+        });
+        if on_own_worker {
+            return false;
+        }
+        if !self.registry.wait_for_exit(deadline) {
+            return false;
+        }
+        let handles = std::mem::take(&mut *self.handles.lock());
+        for handle in handles {
+            // Worker threads contain every user panic; joining cannot fail.
+            let _ = handle.join();
+        }
+        true
+    }
+}
+
+impl Drop for ThreadPool {
+    /// Shuts the pool down and waits for it; see [`ThreadPool::shutdown`].
+    /// Dropped on one of its own workers, it begins the shutdown and returns
+    /// without waiting (the threads are then detached).
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl fmt::Debug for ThreadPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.registry.sleep.snapshot();
+        f.debug_struct("ThreadPool")
+            .field("threads", &self.registry.threads())
+            .field("queued", &self.registry.queued())
+            .field("shutting_down", &state.is_closed())
+            .field("terminated", &state.is_terminated())
+            .finish()
+    }
+}
+
+/// Queues `job` on the global pool, or, on a worker thread of any pool, on
+/// that worker's own pool.
+///
+/// The global pool is built with the default settings on first use, unless
+/// [`Builder::build_global`] built it before.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+///
+/// let (sender, receiver) = mpsc::channel();
+/// taskpool::execute(move || sender.send("hello from the global pool").unwrap());
+/// assert_eq!(receiver.recv().unwrap(), "hello from the global pool");
+/// ```
+pub fn execute<F>(job: F)
+where
+    F: FnOnce() + Send + 'static,
+{
+    let job = HeapJob::into_job_ref(job);
+    let pushed = WorkerThread::with_current(|worker| match worker {
+        Some(worker) => {
+            worker.push(job);
+            None
+        }
+        None => Some(job),
+    });
+    if let Some(job) = pushed {
+        if submit(global::pool().registry(), job, true).is_err() {
+            unreachable!("the global pool is never shut down");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The seam level 2 uses.
+// ---------------------------------------------------------------------------
+
+/// Queues `job` on `registry`'s pool. On one of its own workers, the job goes
+/// on that worker's deque and is always accepted. From elsewhere it goes on
+/// the injector: refused (`Err(job)`) once shutdown began if `from_outside`,
+/// or only once the pool terminated if not (work the pool already accepted,
+/// such as a woken task).
+#[inline]
+pub(crate) fn submit(registry: &Registry, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
+    let job = WorkerThread::with_current(|worker| match worker {
+        Some(worker) if worker.belongs_to(registry) => {
+            worker.push(job);
+            None
+        }
+        _ => Some(job),
+    });
+    match job {
+        None => Ok(()),
+        Some(job) => registry.inject(job, from_outside),
+    }
+}
+
+/// The pool a free function should use: the current worker's, or the
+/// global one.
+pub(crate) fn current_or_global<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
+    let mut f = Some(f);
+    let result = WorkerThread::with_current(|worker| {
+        worker.map(|worker| (f.take().expect("called once"))(worker.registry()))
+    });
+    match result {
+        Some(result) => result,
+        None => (f.take().expect("called once"))(global::pool().registry()),
+    }
+}

@@ -1,0 +1,192 @@
+//! What the workers of one pool share: the queues, the sleep state, the
+//! hooks and the counters.
+//!
+//! A [`Registry`] outlives its [`ThreadPool`](crate::ThreadPool) for as long
+//! as a worker thread or a level-2 task still refers to it.
+
+use super::job::JobRef;
+use super::queue::{Injector, Steal, Stealer};
+use super::sleep::{Refused, Sleep};
+use crate::sync::{AtomicU64, Condvar, Mutex, Ordering};
+use crate::unwind::{self, Payload};
+use crossbeam_utils::CachePadded;
+use std::sync::OnceLock;
+
+/// Receives the payload of every panic nobody else observes.
+pub(crate) type PanicHandler = dyn Fn(Payload) + Send + Sync;
+/// `on_thread_start` / `on_thread_stop`, given the worker's index.
+pub(crate) type ThreadHook = dyn Fn(usize) + Send + Sync;
+/// Runs when a closed pool runs dry; returns `true` if it made work.
+pub(crate) type QuiescenceHook = dyn Fn() -> bool + Send + Sync;
+
+/// Counters one worker writes and everyone may read. Only the owner writes,
+/// with a plain load and store, so counting costs no read-modify-write.
+#[derive(Debug, Default)]
+pub(crate) struct WorkerCounters {
+    pub(crate) executed: AtomicU64,
+    pub(crate) stolen: AtomicU64,
+}
+
+impl WorkerCounters {
+    /// Adds `n` to a counter only this worker writes.
+    #[inline]
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        // ORDERING: Relaxed: the owner is the only writer, readers only want
+        // a recent value.
+        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+}
+
+/// The state shared by the workers and handles of one pool.
+pub(crate) struct Registry {
+    pub(crate) injector: Injector<JobRef>,
+    pub(crate) stealers: Box<[Stealer<JobRef>]>,
+    pub(crate) counters: Box<[CachePadded<WorkerCounters>]>,
+    pub(crate) sleep: Sleep,
+    panicked: AtomicU64,
+    panic_handler: Option<Box<PanicHandler>>,
+    pub(crate) on_thread_stop: Option<Box<ThreadHook>>,
+    quiescence_hook: OnceLock<Box<QuiescenceHook>>,
+    exited: Mutex<usize>,
+    all_exited: Condvar,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("threads", &self.stealers.len())
+            .field("sleep", &self.sleep.snapshot())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    pub(crate) fn new(
+        stealers: Box<[Stealer<JobRef>]>,
+        panic_handler: Option<Box<PanicHandler>>,
+        on_thread_stop: Option<Box<ThreadHook>>,
+    ) -> Self {
+        let threads = stealers.len();
+        Self {
+            injector: Injector::new(),
+            counters: (0..threads).map(|_| CachePadded::default()).collect(),
+            stealers,
+            sleep: Sleep::new(threads),
+            panicked: AtomicU64::new(0),
+            panic_handler,
+            on_thread_stop,
+            quiescence_hook: OnceLock::new(),
+            exited: Mutex::new(0),
+            all_exited: Condvar::new(),
+        }
+    }
+
+    pub(crate) fn threads(&self) -> usize {
+        self.stealers.len()
+    }
+
+    /// Pushes a job on the injector. `from_outside` submissions are refused
+    /// once shutdown began; the others (work the pool already accepted, like
+    /// a woken task) only once the pool terminated.
+    #[inline]
+    pub(crate) fn inject(&self, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
+        if let Err(Refused) = self.sleep.enter_submit(from_outside) {
+            return Err(job);
+        }
+        self.injector.push(job);
+        self.sleep.leave_submit(true);
+        Ok(())
+    }
+
+    /// Takes one job from the injector, moving a batch more to `dest`.
+    pub(crate) fn steal_from_injector(
+        &self,
+        dest: &super::queue::Worker<JobRef>,
+    ) -> Option<JobRef> {
+        loop {
+            match self.injector.steal_batch_and_pop(dest) {
+                Steal::Success(job) => return Some(job),
+                Steal::Empty => return None,
+                Steal::Retry => crate::sync::thread::yield_now(),
+            }
+        }
+    }
+
+    /// Is any queue of the pool non-empty?
+    pub(crate) fn has_queued_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    /// Jobs waiting in all queues (a snapshot; it may be stale at once).
+    pub(crate) fn queued(&self) -> usize {
+        self.injector.len() + self.stealers.iter().map(|s| s.len()).sum::<usize>()
+    }
+
+    /// Hands a panic nobody observed to the pool's panic handler, counting
+    /// it. A panicking handler is contained: its panic is dropped (the panic
+    /// hook has printed it already).
+    pub(crate) fn report_panic(&self, payload: Payload) {
+        self.panicked.fetch_add(1, Ordering::Relaxed);
+        match &self.panic_handler {
+            Some(handler) => {
+                if let Err(second) = unwind::catch(|| handler(payload)) {
+                    unwind::drop_payload(second);
+                }
+            }
+            None => unwind::drop_payload(payload),
+        }
+    }
+
+    pub(crate) fn panicked(&self) -> u64 {
+        self.panicked.load(Ordering::Relaxed)
+    }
+
+    /// Installs the hook run when a closed pool runs dry. Level 2 installs
+    /// one per pool, the first time it needs one.
+    pub(crate) fn quiescence_hook(&self, make: impl FnOnce() -> Box<QuiescenceHook>) {
+        self.quiescence_hook.get_or_init(make);
+    }
+
+    pub(crate) fn run_quiescence_hook(&self) -> bool {
+        match self.quiescence_hook.get() {
+            Some(hook) => match unwind::catch(hook) {
+                Ok(made_work) => made_work,
+                Err(payload) => {
+                    // Report it, and do not claim work: a hook that panics
+                    // every time must not keep the pool from stopping.
+                    self.report_panic(payload);
+                    false
+                }
+            },
+            None => false,
+        }
+    }
+
+    /// Called by each worker thread as its very last step.
+    pub(crate) fn worker_exited(&self) {
+        let mut exited = self.exited.lock();
+        *exited += 1;
+        if *exited == self.threads() {
+            self.all_exited.notify_all();
+        }
+    }
+
+    /// Blocks until every worker thread has exited, or `deadline` passes.
+    /// Returns `true` if they all exited.
+    pub(crate) fn wait_for_exit(&self, deadline: Option<std::time::Instant>) -> bool {
+        let mut exited = self.exited.lock();
+        while *exited < self.threads() {
+            match deadline {
+                None => self.all_exited.wait(&mut exited),
+                Some(deadline) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    self.all_exited.wait_for(&mut exited, deadline - now);
+                }
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,329 @@
+//! A worker thread: its deque, its find-work loop, and the thread-local that
+//! lets code running on it find its pool.
+//!
+//! # Where a worker looks for work, in this order
+//!
+//! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first, so that outside
+//!    submissions never starve behind a worker that keeps feeding its own
+//!    deque.
+//! 2. Its own deque, newest job first: the job pushed last is the one whose
+//!    data is still in cache, and depth-first order keeps a recursive
+//!    fan-out's queue short. Popping it writes no shared cache line.
+//! 3. The injector, a batch at a time: outside work waits there, and one
+//!    contended steal moves up to a batch of it into the own deque.
+//! 4. Its siblings' deques, oldest job first, about half of a deque at a
+//!    time, starting at a random sibling: stealing disturbs a sibling that is
+//!    busy, so it comes last; the oldest job of a fan-out is the biggest, so
+//!    one steal moves the most work.
+//!
+//! A worker that finds nothing becomes a *searcher*, spins through the same
+//! order a few rounds with exponential backoff (most gaps between jobs are
+//! shorter than a park and unpark), then sleeps through the protocol in
+//! [`super::sleep`].
+
+use super::job::JobRef;
+use super::queue::{Steal, Worker};
+use super::registry::{Registry, ThreadHook, WorkerCounters};
+use super::sleep::Wake;
+use crate::sync::{Arc, Condvar, Mutex, thread_local};
+use crate::unwind::{self, Payload};
+use std::cell::Cell;
+use std::ptr;
+
+/// How many jobs a worker takes before it looks at the injector first.
+/// A prime, so that it does not beat in step with a program's own period.
+pub(crate) const INJECTOR_INTERVAL: u32 = 61;
+
+thread_local! {
+    /// The worker running on this thread, or null. Set for the whole life of
+    /// a worker thread's main loop, which owns the pointee on its stack.
+    static CURRENT: Cell<*const WorkerThread> = Cell::new(ptr::null());
+}
+
+/// The thread-side state of one worker; lives on the worker's stack.
+pub(crate) struct WorkerThread {
+    index: usize,
+    registry: Arc<Registry>,
+    deque: Worker<JobRef>,
+    rng: Cell<u64>,
+    tick: Cell<u32>,
+}
+
+impl WorkerThread {
+    /// Calls `f` with the worker running on this thread, if any.
+    #[inline]
+    pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerThread>) -> R) -> R {
+        let current = CURRENT.with(Cell::get);
+        // SAFETY: CURRENT is non-null only while `main_loop` runs on this
+        // thread, and the pointee lives on this thread's stack for all that
+        // time; `f` cannot send the reference elsewhere (`WorkerThread` is
+        // not `Sync`) nor keep it past this call.
+        f(unsafe { current.as_ref() })
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        self.index
+    }
+
+    pub(crate) fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
+    /// Is this worker one of `registry`'s?
+    #[inline]
+    pub(crate) fn belongs_to(&self, registry: &Registry) -> bool {
+        ptr::eq(&*self.registry, registry)
+    }
+
+    fn counters(&self) -> &WorkerCounters {
+        &self.registry.counters[self.index]
+    }
+
+    /// Pushes a job on this worker's own deque, waking a sleeper if needed.
+    #[inline]
+    pub(crate) fn push(&self, job: JobRef) {
+        self.deque.push(job);
+        self.registry.sleep.notify_pushed_locally();
+    }
+
+    /// Runs one job through the unwind door and counts it.
+    #[inline]
+    pub(crate) fn execute(&self, job: JobRef) {
+        if let Err(payload) = unwind::catch(|| job.run()) {
+            self.registry.report_panic(payload);
+        }
+        WorkerCounters::add(&self.counters().executed, 1);
+    }
+
+    /// One pass through the find-work order (see the module doc).
+    #[inline]
+    pub(crate) fn find_work(&self) -> Option<JobRef> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % INJECTOR_INTERVAL == 0 {
+            if let Some(job) = self.registry.steal_from_injector(&self.deque) {
+                return Some(job);
+            }
+        }
+        self.deque
+            .pop()
+            .or_else(|| self.registry.steal_from_injector(&self.deque))
+            .or_else(|| self.steal_from_siblings())
+    }
+
+    fn steal_from_siblings(&self) -> Option<JobRef> {
+        let stealers = &self.registry.stealers;
+        let count = stealers.len();
+        if count <= 1 {
+            return None;
+        }
+        loop {
+            let mut retry = false;
+            let start = self.next_random() % count;
+            for offset in 0..count {
+                let victim = (start + offset) % count;
+                if victim == self.index {
+                    continue;
+                }
+                let before = self.deque.len();
+                match stealers[victim].steal_batch_and_pop(&self.deque) {
+                    Steal::Success(job) => {
+                        let moved = self.deque.len().saturating_sub(before);
+                        WorkerCounters::add(&self.counters().stolen, 1 + moved as u64);
+                        return Some(job);
+                    }
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            if !retry {
+                return None;
+            }
+        }
+    }
+
+    /// xorshift64: cheap, and good enough to spread thieves over victims.
+    fn next_random(&self) -> usize {
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        x as usize
+    }
+
+    /// Searches a few rounds with exponential backoff before giving up.
+    fn spin_for_work(&self) -> Option<JobRef> {
+        #[cfg(not(loom))]
+        {
+            let backoff = crossbeam_utils::Backoff::new();
+            loop {
+                if let Some(job) = self.find_work() {
+                    return Some(job);
+                }
+                if backoff.is_completed() {
+                    return None;
+                }
+                backoff.snooze();
+            }
+        }
+        // A model explores every step: spinning only multiplies its states.
+        #[cfg(loom)]
+        self.find_work()
+    }
+
+    /// Finds a job, spinning and then sleeping as long as there is none.
+    /// Returns `None` when the pool terminated; `searching` tracks whether
+    /// this worker is counted as a searcher.
+    fn next_job(&self, searching: &mut bool) -> Option<JobRef> {
+        let sleep = &self.registry.sleep;
+        loop {
+            let job = self.find_work().or_else(|| {
+                if !*searching {
+                    sleep.start_searching();
+                    *searching = true;
+                }
+                self.spin_for_work()
+            });
+            if let Some(job) = job {
+                if *searching {
+                    *searching = false;
+                    sleep.stop_searching();
+                }
+                return Some(job);
+            }
+            let wake = sleep.sleep(
+                self.index,
+                false,
+                || self.registry.has_queued_work(),
+                || self.registry.run_quiescence_hook(),
+            );
+            match wake {
+                Wake::Searching => {}
+                Wake::Terminated { sweep } => {
+                    if sweep {
+                        self.sweep();
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn main_loop(&self) {
+        // Workers start counted as searchers (see `Sleep::new`).
+        let mut searching = true;
+        while let Some(job) = self.next_job(&mut searching) {
+            self.execute(job);
+        }
+    }
+
+    /// Runs everything still queued anywhere; only the worker that
+    /// terminated the pool does this (see the shutdown part of the note).
+    fn sweep(&self) {
+        while let Some(job) = self
+            .deque
+            .pop()
+            .or_else(|| self.registry.steal_from_injector(&self.deque))
+            .or_else(|| self.steal_from_siblings())
+        {
+            self.execute(job);
+        }
+    }
+}
+
+/// The handshake between `build` and the threads it starts: each thread
+/// reports whether its start hook succeeded, then waits for `build` to say
+/// whether the pool goes ahead.
+#[derive(Debug, Default)]
+pub(crate) struct Startup {
+    state: Mutex<StartupState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct StartupState {
+    reported: usize,
+    failure: Option<(usize, Payload)>,
+    go: Option<bool>,
+}
+
+impl Startup {
+    /// A thread reports its start; returns whether to run the pool.
+    fn report(&self, index: usize, started: Result<(), Payload>) -> bool {
+        let mut state = self.state.lock();
+        state.reported += 1;
+        if let Err(payload) = started {
+            if state.failure.is_none() {
+                state.failure = Some((index, payload));
+            } else {
+                unwind::drop_payload(payload);
+            }
+        }
+        self.changed.notify_all();
+        loop {
+            if let Some(go) = state.go {
+                return go;
+            }
+            self.changed.wait(&mut state);
+        }
+    }
+
+    /// Waits for `threads` reports; returns the first failure, if any.
+    pub(crate) fn wait_for_reports(&self, threads: usize) -> Option<(usize, Payload)> {
+        let mut state = self.state.lock();
+        while state.reported < threads {
+            self.changed.wait(&mut state);
+        }
+        state.failure.take()
+    }
+
+    /// Tells every started thread whether the pool goes ahead.
+    pub(crate) fn decide(&self, go: bool) {
+        self.state.lock().go = Some(go);
+        self.changed.notify_all();
+    }
+}
+
+/// What a worker thread needs besides its registry.
+pub(crate) struct WorkerStart {
+    pub(crate) index: usize,
+    pub(crate) deque: Worker<JobRef>,
+    pub(crate) startup: Arc<Startup>,
+    pub(crate) on_start: Option<Arc<ThreadHook>>,
+}
+
+/// The body of every worker thread.
+pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
+    let WorkerStart {
+        index,
+        deque,
+        startup,
+        on_start,
+    } = start;
+    let started = match &on_start {
+        Some(hook) => unwind::catch(|| hook(index)),
+        None => Ok(()),
+    };
+    let start_hook_ran = started.is_ok();
+    if startup.report(index, started) {
+        let worker = WorkerThread {
+            index,
+            registry: registry.clone(),
+            deque,
+            rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
+            tick: Cell::new(0),
+        };
+        CURRENT.with(|current| current.set(&worker));
+        worker.main_loop();
+        CURRENT.with(|current| current.set(ptr::null()));
+    }
+    if start_hook_ran {
+        if let Some(hook) = &registry.on_thread_stop {
+            if let Err(payload) = unwind::catch(|| hook(index)) {
+                registry.report_panic(payload);
+            }
+        }
+    }
+    registry.worker_exited();
+}
