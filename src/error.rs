@@ -1,5 +1,7 @@
-//! Errors: why a pool could not be built.
+//! Errors: why a pool could not be built, why a task has no value.
 
+use crate::unwind::Payload;
+use std::any::Any;
 use std::fmt;
 use std::io;
 
@@ -142,3 +144,218 @@ impl std::error::Error for BuildError {
         }
     }
 }
+
+/// Why a [`Task`](crate::Task) produced no value: its work panicked, or it
+/// was cancelled.
+///
+/// Returned by [`Task::join`](crate::Task::join) and by awaiting a `Task`.
+/// Receiving it counts as observing the panic: it does not also go to the
+/// pool's panic handler.
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(1);
+/// let error = pool.spawn(|| -> u32 { panic!("no value today") }).join().unwrap_err();
+/// assert!(error.is_panic());
+/// assert_eq!(error.panic_message(), Some("no value today"));
+/// assert_eq!(error.to_string(), "task panicked: no value today");
+/// ```
+pub struct TaskError {
+    repr: TaskErrorRepr,
+}
+
+enum TaskErrorRepr {
+    Cancelled,
+    /// Boxed once more so that a `TaskError`, and a task's output slot, stay
+    /// one pointer wide.
+    Panicked(Box<Payload>),
+}
+
+impl TaskError {
+    pub(crate) fn cancelled() -> Self {
+        Self {
+            repr: TaskErrorRepr::Cancelled,
+        }
+    }
+
+    pub(crate) fn panicked(payload: Box<Payload>) -> Self {
+        Self {
+            repr: TaskErrorRepr::Panicked(payload),
+        }
+    }
+
+    /// `true` if the task panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let error = pool.spawn(|| panic!("oops")).join().unwrap_err();
+    /// assert!(error.is_panic());
+    /// assert!(!error.is_cancelled());
+    /// ```
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, TaskErrorRepr::Panicked(_))
+    }
+
+    /// `true` if the task was cancelled (before it ran, or cooperatively).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskpool::{CancellationToken, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1);
+    /// let token = CancellationToken::new();
+    /// token.cancel();
+    /// let error = pool.spawn_with_token(&token, |_| Ok(1)).join().unwrap_err();
+    /// assert!(error.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, TaskErrorRepr::Cancelled)
+    }
+
+    /// The panic's payload, to inspect or to resume with
+    /// [`std::panic::resume_unwind`].
+    ///
+    /// # Panics
+    ///
+    /// If the task was cancelled rather than panicked; see
+    /// [`try_into_panic`](Self::try_into_panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let error = pool.spawn(|| std::panic::panic_any(7_u8)).join().unwrap_err();
+    /// let payload = error.into_panic();
+    /// assert_eq!(payload.downcast_ref::<u8>(), Some(&7));
+    /// ```
+    pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
+        match self.try_into_panic() {
+            Ok(payload) => payload,
+            Err(_) => panic!("TaskError::into_panic called on a cancelled task's error"),
+        }
+    }
+
+    /// The panic's payload, or the error itself if the task was cancelled.
+    ///
+    /// # Errors
+    ///
+    /// `Err(self)` if the task was cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let error = pool.spawn(|| panic!("kept")).join().unwrap_err();
+    /// let payload = error.try_into_panic().unwrap();
+    /// assert_eq!(payload.downcast_ref::<&str>(), Some(&"kept"));
+    /// ```
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, TaskError> {
+        match self.repr {
+            TaskErrorRepr::Panicked(payload) => Ok(*payload),
+            TaskErrorRepr::Cancelled => Err(self),
+        }
+    }
+
+    /// The panic message, when the task panicked with a `&str` or `String`
+    /// payload (as `panic!` does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let error = pool.spawn(|| -> () { panic!("code {}", 42) }).join().unwrap_err();
+    /// assert_eq!(error.panic_message(), Some("code 42"));
+    /// ```
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.repr {
+            TaskErrorRepr::Panicked(payload) => crate::unwind::payload_message(&***payload),
+            TaskErrorRepr::Cancelled => None,
+        }
+    }
+}
+
+impl fmt::Debug for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            TaskErrorRepr::Cancelled => f.write_str("TaskError::Cancelled"),
+            TaskErrorRepr::Panicked(_) => f
+                .debug_tuple("TaskError::Panicked")
+                .field(&self.panic_message().unwrap_or("<non-string payload>"))
+                .finish(),
+        }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.repr, self.panic_message()) {
+            (TaskErrorRepr::Cancelled, _) => f.write_str("task was cancelled"),
+            (TaskErrorRepr::Panicked(_), Some(message)) => write!(f, "task panicked: {message}"),
+            (TaskErrorRepr::Panicked(_), None) => f.write_str("task panicked"),
+        }
+    }
+}
+
+impl std::error::Error for TaskError {}
+
+impl From<Cancelled> for TaskError {
+    fn from(_: Cancelled) -> Self {
+        TaskError::cancelled()
+    }
+}
+
+/// Cancellation was requested: returned by
+/// [`CancellationToken::check`](crate::CancellationToken::check), and by a
+/// closure of [`ThreadPool::spawn_with_token`](crate::ThreadPool::spawn_with_token)
+/// that stops cooperatively (like .NET's `OperationCanceledException`).
+///
+/// # Examples
+///
+/// ```
+/// use taskpool::{Cancelled, CancellationToken};
+///
+/// let token = CancellationToken::new();
+/// assert_eq!(token.check(), Ok(()));
+/// token.cancel();
+/// assert_eq!(token.check(), Err(Cancelled));
+/// assert_eq!(Cancelled.to_string(), "operation was cancelled");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Cancelled;
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("operation was cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// A [`timeout`](crate::timeout) elapsed before its future finished.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let result = taskpool::block_on(taskpool::timeout(
+///     Duration::from_millis(5),
+///     std::future::pending::<()>(),
+/// ));
+/// assert_eq!(result, Err(taskpool::TimedOut));
+/// assert_eq!(taskpool::TimedOut.to_string(), "deadline elapsed");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TimedOut;
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline elapsed")
+    }
+}
+
+impl std::error::Error for TimedOut {}

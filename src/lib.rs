@@ -3,13 +3,22 @@
 //! | level | like in .NET | call | what you get back |
 //! |---|---|---|---|
 //! | 1, the pool | `ThreadPool.QueueUserWorkItem` | [`ThreadPool::execute`] | nothing: fire and forget |
-//! | 2, tasks | `Task.Run`, `await`, `ContinueWith` | `ThreadPool::spawn` | a `Task<T>` |
+//! | 2, tasks | `Task.Run`, `await`, `ContinueWith` | [`ThreadPool::spawn`], [`ThreadPool::spawn_async`] | a [`Task<T>`] |
+//!
+//! Level 1 queues a closure and forgets it: the cheapest way to run work on
+//! other threads. Level 2 returns a [`Task`] that gives the closure's result
+//! or its panic, can be cancelled, continued with [`Task::then`], awaited, or
+//! combined with [`when_all`] and [`when_any`]; [`spawn_async`] runs futures
+//! on the same workers, with a timer ([`sleep`], [`timeout`]) that holds no
+//! thread.
 //!
 //! ```
 //! use std::sync::Arc;
 //! use std::sync::atomic::{AtomicUsize, Ordering};
 //!
 //! let pool = taskpool::ThreadPool::new(4);
+//!
+//! // Level 1: fire and forget.
 //! let hits = Arc::new(AtomicUsize::new(0));
 //! for _ in 0..1000 {
 //!     let hits = hits.clone();
@@ -17,14 +26,27 @@
 //!         hits.fetch_add(1, Ordering::Relaxed);
 //!     });
 //! }
-//! pool.shutdown();
+//!
+//! // Level 2: a result, or the panic that prevented it.
+//! let answer = pool.spawn(|| 6 * 7);
+//! assert_eq!(answer.join().unwrap(), 42);
+//!
+//! pool.shutdown(); // runs what is queued, then stops the workers
 //! assert_eq!(hits.load(Ordering::Relaxed), 1000);
 //! ```
 
+mod cancel;
 mod error;
+mod executor;
 mod pool;
 mod sync;
+mod task;
+mod timer;
 mod unwind;
 
-pub use error::{BuildError, BuildErrorKind};
+pub use cancel::{CancellationRegistration, CancellationToken, WaitForCancellation};
+pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
+pub use executor::{YieldNow, block_on, yield_now};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute};
+pub use task::{JoinHandle, Task, spawn, spawn_async, when_all, when_any};
+pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

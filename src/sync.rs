@@ -40,6 +40,32 @@ impl Parker {
         Self::default()
     }
 
+    /// Blocks until a token is available or `timeout` passed; consumes the
+    /// token if there is one. Returns `true` if it did.
+    pub(crate) fn park_timeout(&self, timeout: std::time::Duration) -> bool {
+        // ORDERING: as in `park`.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            return true;
+        }
+        let mut guard = self.lock.lock();
+        if self
+            .state
+            .compare_exchange(EMPTY, PARKED, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            // ORDERING: as in `park`: the token arrived meanwhile.
+            self.state.swap(EMPTY, Ordering::Acquire);
+            return true;
+        }
+        self.condvar.wait_for(&mut guard, timeout);
+        // ORDERING: as in `park`. Whether we timed out or not, leave EMPTY.
+        self.state.swap(EMPTY, Ordering::Acquire) == NOTIFIED
+    }
+
     /// Blocks until a token is available, then consumes it.
     pub(crate) fn park(&self) {
         // ORDERING: Acquire pairs with the Release swap in `unpark`, so what

@@ -22,20 +22,33 @@ pub(crate) struct JobVTable {
 
 /// The first field of every queued allocation (`#[repr(C)]`, so a pointer to
 /// the allocation is a pointer to its header).
+///
+/// The vtable is held as a raw pointer, not a reference: level 2 points it at
+/// the first field of a larger `#[repr(C)]` vtable and casts it back, and a
+/// raw pointer keeps the provenance of the whole vtable where a reference
+/// would narrow it to this field.
 #[derive(Debug)]
 #[repr(C)]
 pub(crate) struct JobHeader {
-    vtable: &'static JobVTable,
+    vtable: *const JobVTable,
 }
 
+// SAFETY: the vtable pointer is to immutable `'static` data.
+unsafe impl Send for JobHeader {}
+// SAFETY: as above; a `JobHeader` is never written after creation.
+unsafe impl Sync for JobHeader {}
+
 impl JobHeader {
-    pub(crate) const fn new(vtable: &'static JobVTable) -> Self {
+    /// A header whose `run` is `vtable.run`.
+    ///
+    /// `vtable` must point to a `JobVTable` that lives forever (a promoted
+    /// constant): it is read from any thread, any time the job runs.
+    pub(crate) const fn new(vtable: *const JobVTable) -> Self {
         Self { vtable }
     }
 
-    /// The vtable this header was created with. Level 2 keeps its own vtable
-    /// in a `#[repr(C)]` struct whose first field is this one.
-    pub(crate) fn vtable(&self) -> &'static JobVTable {
+    /// The vtable pointer this header was created with.
+    pub(crate) fn vtable(&self) -> *const JobVTable {
         self.vtable
     }
 }
@@ -71,16 +84,16 @@ impl JobRef {
         let header = self.0;
         // SAFETY: by `from_raw`'s contract the header is live and this
         // `JobRef` is the one right to run it, which we consume here.
+        // The vtable is a `'static` constant, by `JobHeader::new`'s contract.
         unsafe {
-            let run = header.as_ref().vtable.run;
+            let run = (*header.as_ref().vtable).run;
             run(header)
         }
     }
 
-    /// The job's address, for tests and debugging only.
-    #[cfg(test)]
-    pub(crate) fn addr(&self) -> usize {
-        self.0.as_ptr() as usize
+    /// Gives up the job without running it; `from_raw` takes it back.
+    pub(crate) fn into_raw(self) -> NonNull<JobHeader> {
+        self.0
     }
 }
 

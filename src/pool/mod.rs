@@ -28,7 +28,7 @@ pub use builder::{Builder, MAX_THREADS};
 pub use metrics::Metrics;
 
 pub(crate) use job::{JobHeader, JobRef, JobVTable};
-pub(crate) use registry::Registry;
+pub(crate) use registry::{Extension, Registry};
 pub(crate) use worker::WorkerThread;
 
 use crate::sync::{Arc, Mutex, thread};
@@ -78,12 +78,16 @@ pub struct ThreadPool {
 /// # Examples
 ///
 /// ```
+/// use std::sync::mpsc;
+///
 /// let pool = taskpool::ThreadPool::new(1);
 /// pool.shutdown();
-/// let error = pool.try_execute(|| 42).unwrap_err();
+/// let (sender, receiver) = mpsc::channel();
+/// let error = pool.try_execute(move || sender.send(42).unwrap()).unwrap_err();
 /// assert_eq!(error.to_string(), "the thread pool is shutting down and takes no new work");
 /// let job = error.into_inner();
-/// assert_eq!(job(), 42);
+/// job(); // run it here instead
+/// assert_eq!(receiver.recv().unwrap(), 42);
 /// ```
 pub struct ExecuteError<F> {
     job: F,
@@ -97,8 +101,11 @@ impl<F> ExecuteError<F> {
     /// ```
     /// let pool = taskpool::ThreadPool::new(1);
     /// pool.shutdown();
-    /// let job = pool.try_execute(|| "ran anyway").unwrap_err().into_inner();
-    /// assert_eq!(job(), "ran anyway");
+    /// let mut log = Vec::new();
+    /// let job = pool.try_execute(|| println!("refused")).unwrap_err().into_inner();
+    /// log.push("handed back");
+    /// job();
+    /// assert_eq!(log, ["handed back"]);
     /// ```
     pub fn into_inner(self) -> F {
         self.job

@@ -7,17 +7,23 @@
 use super::job::JobRef;
 use super::queue::{Injector, Steal, Stealer};
 use super::sleep::{Refused, Sleep};
-use crate::sync::{AtomicU64, Condvar, Mutex, Ordering};
+use crate::sync::{AtomicU64, Condvar, Mutex, OnceLock, Ordering};
 use crate::unwind::{self, Payload};
 use crossbeam_utils::CachePadded;
-use std::sync::OnceLock;
 
 /// Receives the payload of every panic nobody else observes.
 pub(crate) type PanicHandler = dyn Fn(Payload) + Send + Sync;
 /// `on_thread_start` / `on_thread_stop`, given the worker's index.
 pub(crate) type ThreadHook = dyn Fn(usize) + Send + Sync;
-/// Runs when a closed pool runs dry; returns `true` if it made work.
-pub(crate) type QuiescenceHook = dyn Fn() -> bool + Send + Sync;
+
+/// State a higher level keeps per pool, without the pool knowing its type.
+pub(crate) trait Extension: Send + Sync + 'static {
+    /// Runs when a closed pool has run dry and every worker sleeps (see the
+    /// shutdown part of `sleep.md`); returns `true` if it made work.
+    fn on_quiescent(&self) -> bool;
+    /// For the owner to get its own type back.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
 
 /// Counters one worker writes and everyone may read. Only the owner writes,
 /// with a plain load and store, so counting costs no read-modify-write.
@@ -46,9 +52,13 @@ pub(crate) struct Registry {
     panicked: AtomicU64,
     panic_handler: Option<Box<PanicHandler>>,
     pub(crate) on_thread_stop: Option<Box<ThreadHook>>,
-    quiescence_hook: OnceLock<Box<QuiescenceHook>>,
+    extension: OnceLock<Box<dyn Extension>>,
     exited: Mutex<usize>,
     all_exited: Condvar,
+    /// Debug builds: objects a higher level allocated for this pool and has
+    /// not freed yet (level 2 counts its tasks here), to catch leaks.
+    #[cfg(debug_assertions)]
+    pub(crate) debug_allocations: crate::sync::AtomicUsize,
 }
 
 impl std::fmt::Debug for Registry {
@@ -75,9 +85,11 @@ impl Registry {
             panicked: AtomicU64::new(0),
             panic_handler,
             on_thread_stop,
-            quiescence_hook: OnceLock::new(),
+            extension: OnceLock::new(),
             exited: Mutex::new(0),
             all_exited: Condvar::new(),
+            #[cfg(debug_assertions)]
+            debug_allocations: crate::sync::AtomicUsize::new(0),
         }
     }
 
@@ -141,15 +153,15 @@ impl Registry {
         self.panicked.load(Ordering::Relaxed)
     }
 
-    /// Installs the hook run when a closed pool runs dry. Level 2 installs
-    /// one per pool, the first time it needs one.
-    pub(crate) fn quiescence_hook(&self, make: impl FnOnce() -> Box<QuiescenceHook>) {
-        self.quiescence_hook.get_or_init(make);
+    /// The pool's extension, made by `make` on first use. Level 2 keeps its
+    /// per-pool state here.
+    pub(crate) fn extension(&self, make: impl FnOnce() -> Box<dyn Extension>) -> &dyn Extension {
+        &**self.extension.get_or_init(make)
     }
 
     pub(crate) fn run_quiescence_hook(&self) -> bool {
-        match self.quiescence_hook.get() {
-            Some(hook) => match unwind::catch(hook) {
+        match self.extension.get() {
+            Some(extension) => match unwind::catch(|| extension.on_quiescent()) {
                 Ok(made_work) => made_work,
                 Err(payload) => {
                     // Report it, and do not claim work: a hook that panics

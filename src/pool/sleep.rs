@@ -80,7 +80,7 @@ pub(crate) struct Refused;
 
 /// How a worker left [`Sleep::sleep`].
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Wake {
+pub(crate) enum Wakeup {
     /// Awake and counted as searching: look for work (or at your condition).
     Searching,
     /// The pool terminated; `sweep` is set for the one worker that
@@ -252,7 +252,7 @@ impl Sleep {
 
     /// Puts worker `index` to sleep until it is woken, and returns how it
     /// left. The caller must be counted as searching (it is again on
-    /// `Wake::Searching`). `blocked` says the worker is inside a job (so the
+    /// `Wakeup::Searching`). `blocked` says the worker is inside a job (so the
     /// pool must not terminate under it). `has_work` is the recheck: every
     /// queue, plus whatever else the caller waits for. `on_quiescent` runs
     /// when this worker finds the closed pool empty and everyone asleep; it
@@ -263,12 +263,12 @@ impl Sleep {
         blocked: bool,
         has_work: impl Fn() -> bool,
         on_quiescent: impl FnOnce() -> bool,
-    ) -> Wake {
+    ) -> Wakeup {
         let sleeper = Sleeper { index, blocked };
         let registered = {
             let mut idle = self.idle.lock();
             if self.snapshot().is_terminated() {
-                return Wake::Terminated { sweep: false };
+                return Wakeup::Terminated { sweep: false };
             }
             idle.push(sleeper);
             // ORDERING: SeqCst read-modify-write of the word.
@@ -291,33 +291,33 @@ impl Sleep {
                 return self.cancel_sleep(sleeper);
             }
             if registered.blocked() == 0 && self.try_terminate(registered) {
-                return Wake::Terminated { sweep: true };
+                return Wakeup::Terminated { sweep: true };
             }
         }
         self.parks.fetch_add(1, Ordering::Relaxed);
         self.parkers[index].park();
         if self.snapshot().is_terminated() {
-            Wake::Terminated { sweep: false }
+            Wakeup::Terminated { sweep: false }
         } else {
-            Wake::Searching
+            Wakeup::Searching
         }
     }
 
     /// Takes a registered sleeper back off the idle list; if a waker took it
     /// off first, consumes that waker's token instead.
-    fn cancel_sleep(&self, sleeper: Sleeper) -> Wake {
+    fn cancel_sleep(&self, sleeper: Sleeper) -> Wakeup {
         let mut idle = self.idle.lock();
         if let Some(position) = idle.iter().position(|s| s.index == sleeper.index) {
             idle.remove(position);
             self.unregister(sleeper);
-            return Wake::Searching;
+            return Wakeup::Searching;
         }
         drop(idle);
         self.parkers[sleeper.index].park();
         if self.snapshot().is_terminated() {
-            Wake::Terminated { sweep: false }
+            Wakeup::Terminated { sweep: false }
         } else {
-            Wake::Searching
+            Wakeup::Searching
         }
     }
 

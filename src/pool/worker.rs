@@ -24,11 +24,12 @@
 use super::job::JobRef;
 use super::queue::{Steal, Worker};
 use super::registry::{Registry, ThreadHook, WorkerCounters};
-use super::sleep::Wake;
+use super::sleep::Wakeup;
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
 use crate::unwind::{self, Payload};
 use std::cell::Cell;
 use std::ptr;
+use std::task::{Wake, Waker};
 
 /// How many jobs a worker takes before it looks at the injector first.
 /// A prime, so that it does not beat in step with a program's own period.
@@ -47,6 +48,26 @@ pub(crate) struct WorkerThread {
     deque: Worker<JobRef>,
     rng: Cell<u64>,
     tick: Cell<u32>,
+    waker: Waker,
+}
+
+/// Wakes one worker out of its sleep inside [`WorkerThread::wait_until`].
+///
+/// `std::task::Wake` needs `std::sync::Arc`, so this one `Arc` does not come
+/// from `crate::sync`; what it wakes (the sleep state) does.
+struct WorkerWaker {
+    registry: Arc<Registry>,
+    index: usize,
+}
+
+impl Wake for WorkerWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.registry.sleep.wake_worker(self.index);
+    }
 }
 
 impl WorkerThread {
@@ -152,8 +173,9 @@ impl WorkerThread {
         x as usize
     }
 
-    /// Searches a few rounds with exponential backoff before giving up.
-    fn spin_for_work(&self) -> Option<JobRef> {
+    /// Searches a few rounds with exponential backoff before giving up, or
+    /// until `stop()` holds.
+    fn spin_for_work(&self, stop: impl Fn() -> bool) -> Option<JobRef> {
         #[cfg(not(loom))]
         {
             let backoff = crossbeam_utils::Backoff::new();
@@ -161,7 +183,7 @@ impl WorkerThread {
                 if let Some(job) = self.find_work() {
                     return Some(job);
                 }
-                if backoff.is_completed() {
+                if backoff.is_completed() || stop() {
                     return None;
                 }
                 backoff.snooze();
@@ -169,7 +191,62 @@ impl WorkerThread {
         }
         // A model explores every step: spinning only multiplies its states.
         #[cfg(loom)]
-        self.find_work()
+        {
+            let _ = stop;
+            self.find_work()
+        }
+    }
+
+    /// A waker that wakes this worker if it sleeps inside [`wait_until`].
+    ///
+    /// [`wait_until`]: Self::wait_until
+    pub(crate) fn waker(&self) -> &Waker {
+        &self.waker
+    }
+
+    /// Runs the pool's queued work on this worker until `done()` holds,
+    /// sleeping when there is none. Whatever makes `done()` true must then
+    /// wake [`waker`](Self::waker), or this worker may sleep through it.
+    ///
+    /// While it waits, the worker is *blocked*: counted as asleep inside a
+    /// job, so the pool does not terminate under it. It runs any queued job
+    /// (its own deque first, so its own children come first, then the
+    /// injector, then its siblings): refusing outside work here could leave
+    /// a one-thread pool with nobody to run the job the wait depends on.
+    pub(crate) fn wait_until(&self, done: impl Fn() -> bool) {
+        let sleep = &self.registry.sleep;
+        let mut searching = false;
+        while !done() {
+            let job = self.find_work().or_else(|| {
+                if !searching {
+                    sleep.start_searching();
+                    searching = true;
+                }
+                self.spin_for_work(&done)
+            });
+            if let Some(job) = job {
+                if searching {
+                    searching = false;
+                    sleep.stop_searching();
+                }
+                self.execute(job);
+                continue;
+            }
+            if done() {
+                break;
+            }
+            let wake = sleep.sleep(
+                self.index,
+                true,
+                || done() || self.registry.has_queued_work(),
+                || self.registry.run_quiescence_hook(),
+            );
+            // A pool never terminates while one of its workers is blocked.
+            assert_eq!(wake, Wakeup::Searching, "pool terminated under a blocked worker");
+        }
+        if searching {
+            sleep.stop_searching();
+        }
     }
 
     /// Finds a job, spinning and then sleeping as long as there is none.
@@ -183,7 +260,7 @@ impl WorkerThread {
                     sleep.start_searching();
                     *searching = true;
                 }
-                self.spin_for_work()
+                self.spin_for_work(|| false)
             });
             if let Some(job) = job {
                 if *searching {
@@ -199,8 +276,8 @@ impl WorkerThread {
                 || self.registry.run_quiescence_hook(),
             );
             match wake {
-                Wake::Searching => {}
-                Wake::Terminated { sweep } => {
+                Wakeup::Searching => {}
+                Wakeup::Terminated { sweep } => {
                     if sweep {
                         self.sweep();
                     }
@@ -313,6 +390,10 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
             deque,
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             tick: Cell::new(0),
+            waker: Waker::from(std::sync::Arc::new(WorkerWaker {
+                registry: registry.clone(),
+                index,
+            })),
         };
         CURRENT.with(|current| current.set(&worker));
         worker.main_loop();

@@ -1,0 +1,430 @@
+//! `CancellationToken`: cooperative cancellation, as in .NET.
+//!
+//! A token is a handle to a node: a flag that goes from not cancelled to
+//! cancelled once, and a list of callbacks to run when it does. A child
+//! token is a node whose cancellation is one of its parent's callbacks; the
+//! child stays linked while any handle to it, or any child of it, exists, and
+//! unlinks itself when the last one is dropped, so a long-lived parent does
+//! not accumulate dead children.
+//!
+//! `cancel` sets the flag, then runs the callbacks one at a time, outside the
+//! lock, each marked as *running* meanwhile; a registration dropped while its
+//! callback runs waits for it, unless it is dropped by that callback itself.
+//! `register` checks the flag under the lock, so a callback registered as the
+//! token is cancelled runs exactly once: by `cancel` or by `register`.
+
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, thread};
+use crate::task::raw::report_panic_here;
+use crate::unwind;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+type Callback = Box<dyn FnOnce() + Send>;
+
+/// A cooperative cancellation signal, shared by cloning.
+///
+/// Cancelling is a request: code that holds the token looks at it
+/// ([`is_cancelled`](Self::is_cancelled), [`check`](Self::check), the
+/// [`cancelled`](Self::cancelled) future) or registers a callback
+/// ([`register`](Self::register)). A [`child_token`](Self::child_token) is
+/// cancelled with its parent, never the other way round. Clones share one
+/// state; dropping the last handle of a child unlinks it from its parent.
+///
+/// # Examples
+///
+/// ```
+/// use taskpool::CancellationToken;
+///
+/// let parent = CancellationToken::new();
+/// let child = parent.child_token();
+/// assert!(!child.is_cancelled());
+/// parent.cancel();
+/// assert!(child.is_cancelled());
+/// assert!(child.check().is_err());
+/// ```
+pub struct CancellationToken {
+    node: Arc<Node>,
+}
+
+struct Node {
+    cancelled: AtomicBool,
+    /// Token handles, plus one per child node: while it is above zero, the
+    /// node stays linked to its parent.
+    handles: AtomicUsize,
+    callbacks: Mutex<Callbacks>,
+    callback_done: Condvar,
+    /// This node's entry in its parent's callbacks (child tokens only).
+    parent_link: Mutex<Option<CancellationRegistration>>,
+}
+
+#[derive(Default)]
+struct Callbacks {
+    next_id: u64,
+    pending: Vec<(u64, Callback)>,
+    /// The callback `cancel` runs right now, and the thread running it.
+    running: Option<(u64, thread::ThreadId)>,
+}
+
+/// A callback registered with [`CancellationToken::register`]. Dropping it
+/// unregisters the callback (like disposing a .NET registration): a callback
+/// that has not run never will; one that is running is waited for, unless it
+/// is the callback itself that drops its registration; after the token was
+/// cancelled, dropping it does nothing.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use taskpool::CancellationToken;
+///
+/// let token = CancellationToken::new();
+/// let calls = Arc::new(AtomicUsize::new(0));
+/// let counter = calls.clone();
+/// let registration = token.register(move || {
+///     counter.fetch_add(1, Ordering::SeqCst);
+/// });
+/// drop(registration); // unregistered: the callback will not run
+/// token.cancel();
+/// assert_eq!(calls.load(Ordering::SeqCst), 0);
+/// ```
+#[must_use = "dropping the registration unregisters the callback"]
+pub struct CancellationRegistration {
+    /// The token registered with (a handle, so a child stays linked), and
+    /// the callback's id; `None` once there is nothing to unregister.
+    entry: Option<(CancellationToken, u64)>,
+}
+
+impl CancellationToken {
+    /// A new token, not cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let token = taskpool::CancellationToken::new();
+    /// assert!(!token.is_cancelled());
+    /// ```
+    pub fn new() -> Self {
+        Self::from_node(Node {
+            cancelled: AtomicBool::new(false),
+            handles: AtomicUsize::new(1),
+            callbacks: Mutex::new(Callbacks::default()),
+            callback_done: Condvar::new(),
+            parent_link: Mutex::new(None),
+        })
+    }
+
+    fn from_node(node: Node) -> Self {
+        Self {
+            node: Arc::new(node),
+        }
+    }
+
+    /// Requests cancellation: sets the flag and runs the registered
+    /// callbacks (and cancels the child tokens) on this thread, most recently
+    /// registered first. Calling it again does nothing. A panicking callback
+    /// is contained (its panic goes to the current worker's pool's panic
+    /// handler, if this is a worker) and the others still run.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let token = taskpool::CancellationToken::new();
+    /// token.cancel();
+    /// token.cancel(); // no effect
+    /// assert!(token.is_cancelled());
+    /// ```
+    pub fn cancel(&self) {
+        self.node.cancel();
+    }
+
+    /// `true` once [`cancel`](Self::cancel) was called on this token or an
+    /// ancestor.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let token = taskpool::CancellationToken::new();
+    /// let clone = token.clone();
+    /// clone.cancel();
+    /// assert!(token.is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        // ORDERING: Acquire pairs with the swap in `cancel`.
+        self.node.cancelled.load(Ordering::Acquire)
+    }
+
+    /// `Err(Cancelled)` once the token is cancelled, for `?` in cancellable
+    /// code (like .NET's `ThrowIfCancellationRequested`).
+    ///
+    /// # Errors
+    ///
+    /// [`Cancelled`](crate::Cancelled) if cancellation was requested.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskpool::{Cancelled, CancellationToken};
+    ///
+    /// fn work(token: &CancellationToken) -> Result<u32, Cancelled> {
+    ///     token.check()?;
+    ///     Ok(1)
+    /// }
+    /// let token = CancellationToken::new();
+    /// assert_eq!(work(&token), Ok(1));
+    /// token.cancel();
+    /// assert_eq!(work(&token), Err(Cancelled));
+    /// ```
+    pub fn check(&self) -> Result<(), crate::Cancelled> {
+        if self.is_cancelled() {
+            Err(crate::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A new token that is cancelled when this one is (but not the other way
+    /// round). It starts cancelled if this one already is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let parent = taskpool::CancellationToken::new();
+    /// let child = parent.child_token();
+    /// child.cancel();
+    /// assert!(!parent.is_cancelled());
+    /// ```
+    pub fn child_token(&self) -> CancellationToken {
+        let child = CancellationToken::new();
+        let link = child.node.clone();
+        // The registration holds a handle of this token, so a child keeps
+        // its parent linked to the grandparent for as long as it is linked.
+        let registration = self.register(move || link.cancel());
+        *child.node.parent_link.lock() = Some(registration);
+        child
+    }
+
+    /// Runs `callback` when the token is cancelled: at once, on this thread,
+    /// if it already is; otherwise on the thread that cancels it. Dropping
+    /// the returned registration unregisters it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let token = taskpool::CancellationToken::new();
+    /// let (sender, receiver) = mpsc::channel();
+    /// let _registration = token.register(move || sender.send("cancelled").unwrap());
+    /// token.cancel();
+    /// assert_eq!(receiver.recv().unwrap(), "cancelled");
+    /// ```
+    pub fn register(&self, callback: impl FnOnce() + Send + 'static) -> CancellationRegistration {
+        let mut callbacks = self.node.callbacks.lock();
+        if self.is_cancelled() {
+            drop(callbacks);
+            if let Err(payload) = unwind::catch(callback) {
+                report_panic_here(payload);
+            }
+            return CancellationRegistration { entry: None };
+        }
+        let id = callbacks.next_id;
+        callbacks.next_id += 1;
+        callbacks.pending.push((id, Box::new(callback)));
+        drop(callbacks);
+        CancellationRegistration {
+            entry: Some((self.clone(), id)),
+        }
+    }
+
+    /// Cancels the token after `delay`, from the timer thread (like .NET's
+    /// `CancelAfter`). A zero delay cancels it now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let token = taskpool::CancellationToken::new();
+    /// token.cancel_after(Duration::from_millis(5));
+    /// taskpool::block_on(token.cancelled());
+    /// assert!(token.is_cancelled());
+    /// ```
+    pub fn cancel_after(&self, delay: Duration) {
+        if delay.is_zero() {
+            self.cancel();
+            return;
+        }
+        let token = self.clone();
+        crate::timer::call_after(delay, move || token.cancel());
+    }
+
+    /// A future that completes when the token is cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let token = taskpool::CancellationToken::new();
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let waiter = {
+    ///     let token = token.clone();
+    ///     pool.spawn_async(async move {
+    ///         token.cancelled().await;
+    ///         "saw it"
+    ///     })
+    /// };
+    /// token.cancel();
+    /// assert_eq!(waiter.join().unwrap(), "saw it");
+    /// ```
+    pub fn cancelled(&self) -> WaitForCancellation<'_> {
+        WaitForCancellation {
+            token: self,
+            waker: None,
+            registration: None,
+        }
+    }
+}
+
+impl Node {
+    fn cancel(&self) {
+        // ORDERING: AcqRel: what the canceller did before is visible to
+        // whoever sees the flag; the swap decides who runs the callbacks.
+        if self.cancelled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut callbacks = self.callbacks.lock();
+        while let Some((id, callback)) = callbacks.pending.pop() {
+            callbacks.running = Some((id, thread::current().id()));
+            drop(callbacks);
+            if let Err(payload) = unwind::catch(callback) {
+                report_panic_here(payload);
+            }
+            callbacks = self.callbacks.lock();
+            callbacks.running = None;
+            self.callback_done.notify_all();
+        }
+    }
+}
+
+impl Default for CancellationToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clone for CancellationToken {
+    fn clone(&self) -> Self {
+        // ORDERING: Relaxed: a new handle is made from an existing one.
+        self.node.handles.fetch_add(1, Ordering::Relaxed);
+        Self {
+            node: self.node.clone(),
+        }
+    }
+}
+
+impl Drop for CancellationToken {
+    fn drop(&mut self) {
+        // ORDERING: AcqRel: the last handle's unlink sees every other use.
+        if self.node.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Unlink from the parent; the registration's own drop may wait
+            // for the link callback if the parent is cancelling right now.
+            let link = self.node.parent_link.lock().take();
+            drop(link);
+        }
+    }
+}
+
+impl fmt::Debug for CancellationToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancellationToken")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+impl Drop for CancellationRegistration {
+    fn drop(&mut self) {
+        let Some((token, id)) = self.entry.take() else {
+            return;
+        };
+        let node = &token.node;
+        let mut callbacks = node.callbacks.lock();
+        if let Some(position) = callbacks.pending.iter().position(|(other, _)| *other == id) {
+            let (_, callback) = callbacks.pending.remove(position);
+            drop(callbacks);
+            if let Some(payload) = unwind::drop_caught(callback) {
+                report_panic_here(payload);
+            }
+            return;
+        }
+        // Not pending: it ran, or it runs right now. Wait for it, unless
+        // this is the callback itself unregistering.
+        let me = thread::current().id();
+        while matches!(callbacks.running, Some((running, thread)) if running == id && thread != me) {
+            node.callback_done.wait(&mut callbacks);
+        }
+    }
+}
+
+impl fmt::Debug for CancellationRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancellationRegistration")
+            .field("registered", &self.entry.is_some())
+            .finish()
+    }
+}
+
+/// The future of [`CancellationToken::cancelled`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct WaitForCancellation<'a> {
+    token: &'a CancellationToken,
+    /// The waker the callback wakes; shared with it.
+    waker: Option<Arc<Mutex<Option<Waker>>>>,
+    registration: Option<CancellationRegistration>,
+}
+
+impl Future for WaitForCancellation<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.token.is_cancelled() {
+            return Poll::Ready(());
+        }
+        match &self.waker {
+            Some(slot) => {
+                let mut slot = slot.lock();
+                if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *slot = Some(cx.waker().clone());
+                }
+            }
+            None => {
+                let slot = Arc::new(Mutex::new(Some(cx.waker().clone())));
+                let callback_slot = slot.clone();
+                self.waker = Some(slot);
+                let registration = self.token.register(move || {
+                    if let Some(waker) = callback_slot.lock().take() {
+                        waker.wake();
+                    }
+                });
+                self.registration = Some(registration);
+            }
+        }
+        // The callback may have run between the check above and now.
+        if self.token.is_cancelled() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl fmt::Debug for WaitForCancellation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitForCancellation")
+            .field("cancelled", &self.token.is_cancelled())
+            .finish()
+    }
+}

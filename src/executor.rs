@@ -1,0 +1,273 @@
+//! Futures on the pool: `spawn_async`, `block_on`, `yield_now`, and the list
+//! of live async tasks that shutdown cancels.
+//!
+//! An async task is a level-2 task whose body is a future (see `task/raw.rs`):
+//! a worker polls it when it is queued, and its waker queues the same
+//! allocation again. Between polls the task is in no queue: only its wakers,
+//! its handle and the pool's *live list* refer to it. At shutdown, when the
+//! queues have run dry and every worker sleeps, the pool asks its extension
+//! (this module's [`LiveTasks`]) to cancel every async task still waiting,
+//! so that shutdown never waits for a timer or an outside event.
+
+use crate::pool::{Extension, Registry, WorkerThread};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::task::raw::{Async, Extra, RawTask, Submit};
+use crate::task::{Task, with_thread_waker};
+use crossbeam_utils::CachePadded;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// Where an async task sits in its pool's live list.
+#[derive(Default)]
+pub(crate) struct LiveSlot(AtomicUsize);
+
+impl Extra for LiveSlot {
+    fn on_complete(&self, task: &RawTask) {
+        let pool = task.pool().expect("async tasks belong to a pool");
+        // ORDERING: Relaxed: written before the task was first queued, and
+        // queueing publishes it.
+        live_tasks(pool).remove(self.0.load(Ordering::Relaxed));
+    }
+}
+
+/// The async tasks of one pool that have not completed, each holding one
+/// reference. Sharded by the spawning worker, to keep spawners apart.
+pub(crate) struct LiveTasks {
+    shards: Box<[CachePadded<Mutex<Slab>>]>,
+}
+
+#[derive(Default)]
+struct Slab {
+    entries: Vec<Option<RawTask>>,
+    free: Vec<usize>,
+}
+
+/// A live-list key: the shard in the high half, the index in the low half.
+const SHARD_SHIFT: u32 = usize::BITS / 2;
+
+impl LiveTasks {
+    fn new(threads: usize) -> Self {
+        // One shard per worker, and one for threads outside the pool.
+        Self {
+            shards: (0..=threads).map(|_| CachePadded::default()).collect(),
+        }
+    }
+
+    /// Adds `task`; returns its key.
+    fn insert(&self, task: RawTask) -> usize {
+        let outside = self.shards.len() - 1;
+        let shard = WorkerThread::with_current(|worker| worker.map_or(outside, |w| w.index()))
+            .min(outside);
+        let mut slab = self.shards[shard].lock();
+        let index = match slab.free.pop() {
+            Some(index) => {
+                slab.entries[index] = Some(task);
+                index
+            }
+            None => {
+                slab.entries.push(Some(task));
+                slab.entries.len() - 1
+            }
+        };
+        (shard << SHARD_SHIFT) | index
+    }
+
+    fn remove(&self, key: usize) {
+        let (shard, index) = (key >> SHARD_SHIFT, key & ((1 << SHARD_SHIFT) - 1));
+        let task = {
+            let mut slab = self.shards[shard].lock();
+            slab.free.push(index);
+            slab.entries[index].take()
+        };
+        // Dropped outside the lock; never the last reference (the completer
+        // holds one).
+        drop(task);
+    }
+
+    /// The number of async tasks that have not completed.
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| {
+                let slab = shard.lock();
+                slab.entries.len() - slab.free.len()
+            })
+            .sum()
+    }
+}
+
+impl Extension for LiveTasks {
+    /// Cancels every async task still waiting for a wake-up.
+    fn on_quiescent(&self) -> bool {
+        let mut cancelled_any = false;
+        for shard in self.shards.iter() {
+            let tasks: Vec<RawTask> = shard
+                .lock()
+                .entries
+                .iter()
+                .flatten()
+                .map(RawTask::clone_ref)
+                .collect();
+            for task in tasks {
+                cancelled_any |= task.cancel_if_idle();
+            }
+        }
+        cancelled_any
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// The live list of `registry`'s pool, made on first use.
+fn live_tasks(registry: &Registry) -> &LiveTasks {
+    registry
+        .extension(|| Box::new(LiveTasks::new(registry.threads())))
+        .as_any()
+        .downcast_ref()
+        .expect("level 2 is the only user of the pool's extension")
+}
+
+/// Async tasks of `registry`'s pool that have not completed.
+pub(crate) fn live_async_tasks(registry: &Registry) -> usize {
+    live_tasks(registry).len()
+}
+
+/// `ThreadPool::spawn_async` and `taskpool::spawn_async`.
+pub(crate) fn spawn_async<F>(registry: &Arc<Registry>, future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let header = RawTask::allocate(
+        Async(future),
+        LiveSlot::default(),
+        crate::task::state::State::new_scheduled(1),
+        Some(registry.clone()),
+    );
+    // SAFETY: `new_scheduled(1)` counts three references: the handle's,
+    // the queue entry's and the live list's, taken here once each.
+    let (handle, entry, listed) = unsafe {
+        (
+            RawTask::from_raw(header),
+            RawTask::from_raw(header),
+            RawTask::from_raw(header),
+        )
+    };
+    let key = live_tasks(registry).insert(listed);
+    // SAFETY: the task was allocated just above with these body and extra
+    // types.
+    let slot = unsafe { entry.extra::<Async<F>, LiveSlot>() };
+    // ORDERING: Relaxed: queueing the task below publishes it.
+    slot.0.store(key, Ordering::Relaxed);
+    entry.schedule(Submit::New);
+    Task::from_raw(handle)
+}
+
+/// Runs `future` to completion on the calling thread and returns its output.
+///
+/// On a thread outside any pool, the thread sleeps while the future waits.
+/// On a pool's worker, the worker runs its pool's queued work meanwhile, so
+/// blocking on a task queued on the same one-thread pool completes (see
+/// [`Task::join`](crate::Task::join) for what a waiting worker runs).
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(1);
+/// let task = pool.spawn_async(async { 40 + 2 });
+/// assert_eq!(taskpool::block_on(task).unwrap(), 42);
+/// ```
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    WorkerThread::with_current(|worker| match worker {
+        Some(worker) => block_on_worker(worker, future.as_mut()),
+        None => with_thread_waker(|parker, waker| {
+            let mut cx = Context::from_waker(waker);
+            loop {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+                parker.park();
+            }
+        }),
+    })
+}
+
+/// A wake-up for a future blocked on by a worker: set the flag, wake the
+/// worker. (`std::task::Wake` needs `std::sync::Arc`.)
+struct WorkerSignal {
+    woken: AtomicBool,
+    worker: Waker,
+}
+
+impl Wake for WorkerSignal {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        // ORDERING: Release pairs with the Acquire load in `block_on_worker`.
+        self.woken.store(true, Ordering::Release);
+        self.worker.wake_by_ref();
+    }
+}
+
+fn block_on_worker<F: Future>(worker: &WorkerThread, mut future: Pin<&mut F>) -> F::Output {
+    let signal = std::sync::Arc::new(WorkerSignal {
+        woken: AtomicBool::new(false),
+        worker: worker.waker().clone(),
+    });
+    let waker = Waker::from(signal.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        // ORDERING: Relaxed: a wake-up after this store sets it again.
+        signal.woken.store(false, Ordering::Relaxed);
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // ORDERING: Acquire pairs with the Release store in `wake_by_ref`.
+        worker.wait_until(|| signal.woken.load(Ordering::Acquire));
+    }
+}
+
+/// Yields once: the task is queued again behind everything already queued,
+/// so other work runs before it continues (a cooperative `yield`).
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(1);
+/// let task = pool.spawn_async(async {
+///     for _ in 0..3 {
+///         taskpool::yield_now().await;
+///     }
+///     "done yielding"
+/// });
+/// assert_eq!(task.join().unwrap(), "done yielding");
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,247 @@
+//! `when_all` and `when_any`: tasks that complete when their inputs do,
+//! holding no thread meanwhile.
+//!
+//! Each input gets a waker ([`Input`]); the thread that completes an input
+//! runs that waker, which takes the input's result and hands it to the shared
+//! state. The thread that delivers the deciding result (the last one for
+//! `when_all`, the first one for `when_any`, or the first error for
+//! `when_all`) completes the combined task, which is a *promise*: a task with
+//! no body of its own (see `raw.rs`).
+
+use super::Task;
+use super::raw::{self, RawTask};
+use super::wait;
+use crate::error::TaskError;
+use crate::sync::{AtomicUsize, Mutex, Ordering};
+use std::sync::Arc as StdArc;
+use std::task::{Wake, Waker};
+
+/// Where an input's result goes.
+trait Deliver<T>: Send + Sync + 'static {
+    /// Takes input `index`'s result; returns it back if it came too late to
+    /// matter (after the combined task completed).
+    fn deliver(&self, index: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>>;
+}
+
+/// One input task, waiting for its result. Holding the `Task` here, and
+/// dropping it once the result is taken, breaks the cycle between the task's
+/// waiter slot (which holds this waker) and this waker (which holds the task).
+/// (`std::task::Wake` needs `std::sync::Arc`.)
+struct Input<T, D> {
+    task: Mutex<Option<Task<T>>>,
+    index: usize,
+    shared: StdArc<D>,
+}
+
+impl<T: Send + 'static, D: Deliver<T>> Input<T, D> {
+    /// Registers for `task`'s result; delivers it at once if it is ready.
+    fn watch(task: Task<T>, index: usize, shared: StdArc<D>) {
+        let input = StdArc::new(Input {
+            task: Mutex::new(Some(task)),
+            index,
+            shared,
+        });
+        let waker = Waker::from(input.clone());
+        let ready = {
+            let task = input.task.lock();
+            let task = task.as_ref().expect("the task is taken only once it is ready");
+            wait::register_waker(task.raw(), &waker)
+        };
+        if ready {
+            input.take_and_deliver();
+        }
+    }
+
+    fn take_and_deliver(&self) {
+        let Some(task) = self.task.lock().take() else {
+            return;
+        };
+        // SAFETY: the task is complete (we were woken by its completion, or
+        // saw it complete), we hold its join interest, `T` is its output
+        // type, and the `take` above makes this the only read.
+        let result = unsafe { task.raw().take_output::<T>() };
+        // A result that came too late is dropped here; a panic in it was
+        // seen by nobody, so it goes to the input's pool's panic handler.
+        match self.shared.deliver(self.index, result) {
+            Some(Err(error)) => {
+                if let Ok(payload) = error.try_into_panic() {
+                    task.raw().report_panic(payload);
+                }
+            }
+            Some(Ok(value)) => {
+                if let Some(payload) = crate::unwind::drop_caught(value) {
+                    task.raw().report_panic(payload);
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+impl<T: Send + 'static, D: Deliver<T>> Wake for Input<T, D> {
+    fn wake(self: StdArc<Self>) {
+        self.take_and_deliver();
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.take_and_deliver();
+    }
+}
+
+/// A promise and the one right to complete it.
+struct Completer<T: Send + 'static> {
+    promise: Mutex<Option<RawTask>>,
+    _output: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static> Completer<T> {
+    fn new() -> (Task<T>, Self) {
+        let (handle, promise) = raw::new_promise::<T>();
+        let completer = Completer {
+            promise: Mutex::new(Some(promise)),
+            _output: std::marker::PhantomData,
+        };
+        (Task::from_raw(handle), completer)
+    }
+
+    /// Completes the promise unless it was completed already; returns
+    /// whether this call did.
+    fn complete(&self, result: impl FnOnce() -> Result<T, TaskError>) -> bool {
+        let Some(promise) = self.promise.lock().take() else {
+            return false;
+        };
+        // SAFETY: `promise` is the completer reference of a
+        // `new_promise::<T>()`, taken out of the `Option` exactly once.
+        unsafe { raw::fulfil(promise, result()) };
+        true
+    }
+}
+
+/// Shared state of a `when_all`.
+struct All<T: Send + 'static> {
+    remaining: AtomicUsize,
+    results: Mutex<Vec<Option<T>>>,
+    completer: Completer<Vec<T>>,
+}
+
+impl<T: Send + 'static> Deliver<T> for All<T> {
+    fn deliver(&self, index: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>> {
+        match result {
+            Ok(value) => {
+                self.results.lock()[index] = Some(value);
+                // ORDERING: AcqRel: the last deliverer acquires every other
+                // deliverer's write of its result (they also took the lock).
+                if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.completer.complete(|| {
+                        let results = std::mem::take(&mut *self.results.lock());
+                        Ok(results
+                            .into_iter()
+                            .map(|value| value.expect("every input delivered a value"))
+                            .collect())
+                    });
+                }
+                None
+            }
+            Err(error) => {
+                let mut error = Some(error);
+                self.completer
+                    .complete(|| Err(error.take().expect("taken once")));
+                error.map(Err)
+            }
+        }
+    }
+}
+
+/// A task that completes when every task in `tasks` has: with all their
+/// values, in the order given, or with the first error (a panic or a
+/// cancellation) as soon as one arrives.
+///
+/// It needs no pool and holds no thread: the combined task completes on the
+/// thread that ends the last input (or the failing one). An empty list gives
+/// a task that is complete at once, with an empty `Vec`. Calling
+/// [`Task::cancel`] on the combined task does not cancel the inputs.
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(2);
+/// let tasks = (1..=4).map(|i| pool.spawn(move || i * 10));
+/// let all = taskpool::when_all(tasks);
+/// assert_eq!(all.join().unwrap(), [10, 20, 30, 40]);
+/// ```
+pub fn when_all<T, I>(tasks: I) -> Task<Vec<T>>
+where
+    I: IntoIterator<Item = Task<T>>,
+    T: Send + 'static,
+{
+    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    let (combined, completer) = Completer::new();
+    if tasks.is_empty() {
+        completer.complete(|| Ok(Vec::new()));
+        return combined;
+    }
+    let shared = StdArc::new(All {
+        remaining: AtomicUsize::new(tasks.len()),
+        results: Mutex::new((0..tasks.len()).map(|_| None).collect()),
+        completer,
+    });
+    for (index, task) in tasks.into_iter().enumerate() {
+        Input::watch(task, index, shared.clone());
+    }
+    combined
+}
+
+/// Shared state of a `when_any`.
+struct Any<T: Send + 'static> {
+    completer: Completer<(usize, Result<T, TaskError>)>,
+}
+
+impl<T: Send + 'static> Deliver<T> for Any<T> {
+    fn deliver(&self, index: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>> {
+        let mut result = Some(result);
+        self.completer
+            .complete(|| Ok((index, result.take().expect("delivered once"))));
+        result
+    }
+}
+
+/// A task that completes when the first of `tasks` does, with that task's
+/// index and result (a value or its error). The other tasks keep running;
+/// their results are dropped, and a panic among them goes to its pool's
+/// panic handler, as for a detached task.
+///
+/// It needs no pool and holds no thread: the combined task completes on the
+/// thread that ends the first input. An empty list gives a task that is
+/// cancelled at once: there is nothing to wait for.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let pool = taskpool::ThreadPool::new(2);
+/// let slow = pool.spawn(|| {
+///     std::thread::sleep(Duration::from_millis(200));
+///     "slow"
+/// });
+/// let fast = pool.spawn(|| "fast");
+/// let (index, result) = taskpool::when_any([slow, fast]).join().unwrap();
+/// assert_eq!((index, result.unwrap()), (1, "fast"));
+/// ```
+pub fn when_any<T, I>(tasks: I) -> Task<(usize, Result<T, TaskError>)>
+where
+    I: IntoIterator<Item = Task<T>>,
+    T: Send + 'static,
+{
+    let (combined, completer) = Completer::new();
+    let shared = StdArc::new(Any { completer });
+    let mut any_input = false;
+    for (index, task) in tasks.into_iter().enumerate() {
+        any_input = true;
+        Input::watch(task, index, shared.clone());
+    }
+    if !any_input {
+        shared.completer.complete(|| Err(TaskError::cancelled()));
+    }
+    combined
+}

@@ -1,0 +1,234 @@
+//! `Task<T>`: the handle to a task's result.
+
+use super::raw::RawTask;
+use super::wait;
+use crate::error::TaskError;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// An owned handle to a task's result: level 2 of the pool.
+///
+/// A `Task` is to [`ThreadPool::spawn`](crate::ThreadPool::spawn) what
+/// `Task<T>` is to .NET's `Task.Run`: it gives the task's value, or the
+/// [`TaskError`] saying it panicked or was cancelled, by blocking
+/// ([`join`](Self::join)) or by `.await` (it is a `Future`). Dropping the
+/// handle *detaches* the task: it still runs, and its value is dropped; a
+/// panic in a detached task goes to the pool's panic handler, so none
+/// vanishes. Also exported as [`JoinHandle`](crate::JoinHandle), the name
+/// std and tokio use.
+///
+/// Everything the task did happens before its result is returned: writes it
+/// made are visible to the thread that joined or awaited it.
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(2);
+/// let task = pool.spawn(|| (1..=10).sum::<u32>());
+/// assert_eq!(task.join().unwrap(), 55);
+/// ```
+#[must_use = "dropping a Task detaches it: the task runs, and its result is dropped"]
+pub struct Task<T> {
+    raw: RawTask,
+    _output: PhantomData<fn() -> T>,
+}
+
+/// The name std and tokio give a handle to a spawned task's result.
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(1);
+/// let handle: taskpool::JoinHandle<&str> = pool.spawn(|| "same type as Task");
+/// assert_eq!(handle.join().unwrap(), "same type as Task");
+/// ```
+pub type JoinHandle<T> = Task<T>;
+
+impl<T: Send + 'static> Task<T> {
+    /// Wraps the handle's reference to a task whose output type is `T`.
+    pub(crate) fn from_raw(raw: RawTask) -> Task<T> {
+        Task {
+            raw,
+            _output: PhantomData,
+        }
+    }
+
+    pub(crate) fn raw(&self) -> &RawTask {
+        &self.raw
+    }
+
+    /// Waits for the task and returns its value, or why there is none.
+    ///
+    /// On a thread outside the pool this blocks. On one of the pool's own
+    /// workers it never deadlocks while the task can finish: a task that has
+    /// not started runs right here, inline (like .NET's task inlining);
+    /// otherwise the worker runs other queued work of its pool while it
+    /// waits, and sleeps when there is none. Nested joins therefore run on
+    /// the waiting worker's stack; see [`Builder::stack_size`] for deep
+    /// recursion.
+    ///
+    /// [`Builder::stack_size`]: crate::Builder::stack_size
+    ///
+    /// # Errors
+    ///
+    /// [`TaskError`] if the task panicked (the payload is inside) or was
+    /// cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// // On a one-thread pool, a task that joins its own child: the child
+    /// // runs inline on the joining worker.
+    /// let outer = pool.spawn(|| {
+    ///     let inner = taskpool::spawn(|| 21);
+    ///     inner.join().unwrap() * 2
+    /// });
+    /// assert_eq!(outer.join().unwrap(), 42);
+    /// ```
+    pub fn join(self) -> Result<T, TaskError> {
+        wait::join(&self.raw);
+        // SAFETY: we hold the join interest, `T` is the output type, the task
+        // is complete (`wait::join` returns only then) and nothing read the
+        // output before (`join` consumes the only handle).
+        unsafe { self.raw.take_output() }
+    }
+
+    /// Waits at most `timeout` for the task to finish; returns whether it
+    /// did. The task stays usable either way: join it, await it, or wait
+    /// again. This never runs the task or other work on the calling thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let (release, gate) = std::sync::mpsc::channel::<()>();
+    /// let mut task = pool.spawn(move || gate.recv().unwrap());
+    /// assert!(!task.wait_timeout(Duration::from_millis(10)));
+    /// release.send(()).unwrap();
+    /// assert!(task.wait_timeout(Duration::from_secs(60)));
+    /// task.join().unwrap();
+    /// ```
+    pub fn wait_timeout(&mut self, timeout: Duration) -> bool {
+        wait::wait_timeout(&self.raw, timeout)
+    }
+
+    /// `true` once the task has ended (with a value, a panic, or cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let mut task = pool.spawn(|| 1);
+    /// task.wait_timeout(std::time::Duration::from_secs(60));
+    /// assert!(task.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.raw.state().load().is_complete()
+    }
+
+    /// Requests cancellation, and says whether the task was stopped before
+    /// it started.
+    ///
+    /// Returns `true` if the task had not started: it now never will, and
+    /// ends cancelled (its closure or future is dropped on this thread). One
+    /// atomic transition decides between this and a worker starting it, so
+    /// exactly one wins. Returns `false` if it had already started or
+    /// finished. Either way the task's own token is cancelled: a closure from
+    /// [`spawn_with_token`](crate::ThreadPool::spawn_with_token) can stop
+    /// cooperatively (`token.check()?`), and an async task is dropped at its
+    /// next `.await`; a plain [`spawn`](crate::ThreadPool::spawn) closure
+    /// that has started runs to completion.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let (release, gate) = std::sync::mpsc::channel::<()>();
+    /// let blocker = pool.spawn(move || gate.recv().unwrap());
+    /// let queued = pool.spawn(|| "never runs");
+    /// assert!(queued.cancel()); // still queued behind the blocker
+    /// assert!(queued.join().unwrap_err().is_cancelled());
+    /// release.send(()).unwrap();
+    /// blocker.join().unwrap();
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.raw.cancel()
+    }
+
+    /// Continues with `f` when this task ends: `f` receives this task's
+    /// result and runs on the pool, and nothing holds a thread meanwhile
+    /// (like .NET's `ContinueWith`). Returns the continuation's `Task`.
+    ///
+    /// The continuation runs on this task's pool (for the tasks of
+    /// [`when_all`](crate::when_all) and [`when_any`](crate::when_any), on
+    /// the current worker's pool or the global one). A panic in `f` ends the
+    /// continuation as panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let doubled = pool
+    ///     .spawn(|| 21)
+    ///     .then(|result| result.unwrap() * 2)
+    ///     .then(|result| format!("{}", result.unwrap()));
+    /// assert_eq!(doubled.join().unwrap(), "42");
+    /// ```
+    pub fn then<U, F>(self, f: F) -> Task<U>
+    where
+        F: FnOnce(Result<T, TaskError>) -> U + Send + 'static,
+        U: Send + 'static,
+    {
+        super::continue_with(self, f)
+    }
+}
+
+impl<T: Send + 'static> Future for Task<T> {
+    type Output = Result<T, TaskError>;
+
+    /// Resolves to the task's value or error.
+    ///
+    /// # Panics
+    ///
+    /// If polled again after it returned `Ready` with a value or a panic.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let raw = &self.raw;
+        let state = raw.state().load();
+        if state.is_complete()
+            && state.is_consumed()
+            && state.outcome() != Some(super::state::Outcome::Cancelled)
+        {
+            panic!("a Task was polled after it returned its result");
+        }
+        if wait::register_waker(raw, cx.waker()) {
+            // SAFETY: the join interest is ours, `T` is the output type, the
+            // task is complete and its output unread (checked above).
+            Poll::Ready(unsafe { raw.take_output() })
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        wait::drop_handle::<T>(&self.raw);
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.raw.state().load();
+        f.debug_struct("Task")
+            .field("finished", &state.is_complete())
+            .field("cancel_requested", &state.is_cancelled())
+            .finish()
+    }
+}

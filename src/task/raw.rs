@@ -1,0 +1,792 @@
+//! The one allocation behind a task, and the code that reaches into it.
+//!
+//! ```text
+//! Cell<B, X>  (#[repr(C)], one heap allocation)
+//! +--------------------------------------------+
+//! | Header                                     |
+//! |   job: JobHeader   -> TaskVTable<B, X>     |  what the pool's queues point to
+//! |   state: State                             |  flags, outcome, reference count
+//! |   pool: Option<Arc<Registry>>              |  where to re-queue, report panics
+//! |   waiter: UnsafeCell<Option<Waker>>        |  the handle's waker
+//! | extra: X                                   |  a cancellation hook, or a live-list slot
+//! | stage: UnsafeCell<Stage<B>>                |  the body (closure or future), then
+//! |                                            |  the value or the panic payload
+//! +--------------------------------------------+
+//! ```
+//!
+//! The stage is a union: which field is live follows from the state word
+//! (see `state.rs`): before `COMPLETE`, the body, unless it was consumed
+//! while `RUNNING`; after `COMPLETE`, the value (`Outcome::Value`), the boxed
+//! payload (`Outcome::Panicked`) or nothing (`Outcome::Cancelled`), until
+//! `CONSUMED`. This is the only file that reads or writes it.
+
+use super::state::{Completed, Notified, Outcome, State, ToCancelled, ToIdle, ToRunning};
+
+use crate::error::{Cancelled, TaskError};
+use crate::pool::{self, JobHeader, JobRef, JobVTable, Registry, WorkerThread};
+use crate::sync::{Arc, UnsafeCell};
+use crate::unwind::{self, Payload};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+/// What a task runs: a closure (run once), a future (polled until ready) or
+/// nothing (a combinator completes it).
+pub(crate) trait Body: Send + 'static {
+    type Output: Send + 'static;
+
+    /// Whether `poll` consumes the body when it returns `Ready` or unwinds
+    /// (a closure does; a future stays in place until dropped).
+    const CONSUMED_BY_POLL: bool;
+
+    /// Runs the closure or polls the future once.
+    ///
+    /// # Safety
+    ///
+    /// `body` points to a live body, pinned in the task's allocation, owned
+    /// by this thread (the task is `RUNNING`). If `CONSUMED_BY_POLL`, it is
+    /// moved out and must not be used after this call.
+    unsafe fn poll(body: *mut Self, cx: &mut Context<'_>) -> Poll<Result<Self::Output, Cancelled>>;
+}
+
+/// A closure task. `Err(Cancelled)` ends it cancelled.
+pub(crate) struct Closure<F>(pub(crate) F);
+
+impl<F, T> Body for Closure<F>
+where
+    F: FnOnce() -> Result<T, Cancelled> + Send + 'static,
+    T: Send + 'static,
+{
+    type Output = T;
+    const CONSUMED_BY_POLL: bool = true;
+
+    unsafe fn poll(body: *mut Self, _cx: &mut Context<'_>) -> Poll<Result<T, Cancelled>> {
+        // SAFETY: by the contract the body is live and ours; it is consumed
+        // here, which `CONSUMED_BY_POLL` tells the harness.
+        let Closure(closure) = unsafe { body.read() };
+        Poll::Ready(closure())
+    }
+}
+
+/// An async task.
+pub(crate) struct Async<Fut>(pub(crate) Fut);
+
+impl<Fut> Body for Async<Fut>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    type Output = Fut::Output;
+    const CONSUMED_BY_POLL: bool = false;
+
+    unsafe fn poll(body: *mut Self, cx: &mut Context<'_>) -> Poll<Result<Fut::Output, Cancelled>> {
+        // SAFETY: the body lives in the task's allocation, which never moves
+        // until it is freed, and is dropped in place: it is pinned. We own it.
+        let future = unsafe { Pin::new_unchecked(&mut (*body).0) };
+        future.poll(cx).map(Ok)
+    }
+}
+
+/// A task with no body, completed by a combinator (`when_all`, `when_any`).
+pub(crate) struct Promise<T>(PhantomData<fn() -> T>);
+
+impl<T: Send + 'static> Body for Promise<T> {
+    type Output = T;
+    const CONSUMED_BY_POLL: bool = true;
+
+    unsafe fn poll(_: *mut Self, _: &mut Context<'_>) -> Poll<Result<T, Cancelled>> {
+        unreachable!("a promise is never queued");
+    }
+}
+
+/// Per-kind data beside the stage.
+pub(crate) trait Extra: Send + Sync + 'static {
+    /// Runs when the task is cancelled (the task's own token, if any).
+    fn on_cancel(&self) {}
+    /// Runs once, when the task completes (leaving a live list, if any).
+    fn on_complete(&self, _task: &RawTask) {}
+}
+
+impl Extra for () {}
+
+/// The stage: the body, then the output. Which field is live is in the state.
+#[repr(C)]
+pub(crate) union Stage<B: Body> {
+    body: ManuallyDrop<B>,
+    value: ManuallyDrop<B::Output>,
+    panic: ManuallyDrop<Box<Payload>>,
+    empty: (),
+}
+
+/// The start of every task allocation.
+#[repr(C)]
+pub(crate) struct Header {
+    job: JobHeader,
+    pub(crate) state: State,
+    pool: Option<Arc<Registry>>,
+    waiter: UnsafeCell<Option<Waker>>,
+}
+
+#[repr(C)]
+struct Cell<B: Body, X> {
+    header: Header,
+    extra: X,
+    stage: UnsafeCell<Stage<B>>,
+}
+
+/// The per-type operations on a task, reached from its header.
+#[repr(C)]
+struct TaskVTable {
+    /// First, so that the pool's `JobRef` can point here (see `JobHeader`).
+    job: JobVTable,
+    /// Whether a joiner may run the task inline (closures; a future is only
+    /// ever polled by the pool).
+    inlinable: bool,
+    /// Runs a closure task that a joiner claimed with `claim_unstarted`.
+    run_claimed: unsafe fn(&RawTask),
+    /// Moves the output into `*dst`, a `*mut Option<Result<T, TaskError>>`.
+    take_output: unsafe fn(&RawTask, *mut ()),
+    /// Drops the body of a task whose stage the caller claimed, then
+    /// completes it as cancelled.
+    cancel_claimed: unsafe fn(&RawTask),
+    /// Runs the extra's cancel hook.
+    on_cancel: unsafe fn(&RawTask),
+    /// Frees the allocation (reference count zero).
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// How a task is queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Submit {
+    /// A new task: like an outside submission, refused once shutdown began
+    /// (unless from the pool's own worker).
+    New,
+    /// A woken task: work the pool accepted already, refused only once the
+    /// pool terminated.
+    Wake,
+    /// A task woken while it was polled (it yielded): to the back of the
+    /// injector, so that everything queued before it runs first.
+    Yield,
+}
+
+/// One counted reference to a task; dropping it releases the reference.
+pub(crate) struct RawTask {
+    header: NonNull<Header>,
+}
+
+// SAFETY: every access to the shared allocation goes through the atomic
+// state word, which hands the stage and the waiter slot to one thread at a
+// time; the body and output are `Send`.
+unsafe impl Send for RawTask {}
+// SAFETY: as above; `&RawTask` only allows the state-mediated operations.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    /// Allocates a task in the state `state` with `body`. The caller turns
+    /// the references `state` counts into `RawTask`s with `from_raw`.
+    pub(crate) fn allocate<B: Body, X: Extra>(
+        body: B,
+        extra: X,
+        state: State,
+        pool: Option<Arc<Registry>>,
+    ) -> NonNull<Header> {
+        let cell = Box::new(Cell {
+            header: Header {
+                job: JobHeader::new(vtable::<B, X>().cast::<JobVTable>()),
+                state,
+                pool,
+                waiter: UnsafeCell::new(None),
+            },
+            extra,
+            stage: UnsafeCell::new(Stage {
+                body: ManuallyDrop::new(body),
+            }),
+        });
+        #[cfg(debug_assertions)]
+        if let Some(pool) = &cell.header.pool {
+            // ORDERING: Relaxed: a counter for tests, read after the pool stopped.
+            pool.debug_allocations
+                .fetch_add(1, crate::sync::Ordering::Relaxed);
+        }
+        NonNull::from(Box::leak(cell)).cast::<Header>()
+    }
+
+    /// Takes over one reference counted in the task's state.
+    ///
+    /// # Safety
+    ///
+    /// `header` is a live task and the caller gives up one reference it held.
+    pub(crate) unsafe fn from_raw(header: NonNull<Header>) -> RawTask {
+        RawTask { header }
+    }
+
+    /// Gives up this `RawTask` without releasing its reference.
+    pub(crate) fn into_raw(self) -> NonNull<Header> {
+        let header = self.header;
+        std::mem::forget(self);
+        header
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: we hold a reference, so the allocation is live.
+        unsafe { self.header.as_ref() }
+    }
+
+    pub(crate) fn state(&self) -> &State {
+        &self.header().state
+    }
+
+    pub(crate) fn pool(&self) -> Option<&Arc<Registry>> {
+        self.header().pool.as_ref()
+    }
+
+    fn vtable(&self) -> &'static TaskVTable {
+        vtable_of(self.header)
+    }
+
+    /// Another counted reference to the same task.
+    pub(crate) fn clone_ref(&self) -> RawTask {
+        self.state().ref_inc();
+        RawTask {
+            header: self.header,
+        }
+    }
+
+    /// The queued form of this reference.
+    pub(crate) fn into_job(self) -> JobRef {
+        let header = self.into_raw().cast::<JobHeader>();
+        // SAFETY: the header starts with the `JobHeader` whose vtable's `run`
+        // is `run_from_queue`, which consumes exactly this one reference.
+        unsafe { JobRef::from_raw(header) }
+    }
+
+    /// Queues the task (its `SCHEDULED` reference is `self`). If the pool
+    /// refuses it, cancels it here instead, so it still ends exactly once.
+    pub(crate) fn schedule(self, how: Submit) {
+        let pool = self.pool().expect("only pool tasks are scheduled").clone();
+        let refused = match how {
+            Submit::New => pool::submit(&pool, self.into_job(), true),
+            Submit::Wake => pool::submit(&pool, self.into_job(), false),
+            Submit::Yield => pool.inject(self.into_job(), false),
+        };
+        if let Err(job) = refused {
+            // SAFETY: the job was made by `into_job` just above.
+            let task = unsafe { RawTask::from_job(job) };
+            match task.state().transition_to_running() {
+                ToRunning::Skip { last } => {
+                    let header = task.into_raw();
+                    if last {
+                        // SAFETY: that was the last reference.
+                        unsafe { (vtable_of(header).dealloc)(header) };
+                    }
+                }
+                // SAFETY: the transition gave us the stage.
+                ToRunning::Run { .. } => unsafe { (task.vtable().cancel_claimed)(&task) },
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `job` came from `into_job`.
+    unsafe fn from_job(job: JobRef) -> RawTask {
+        RawTask {
+            header: job.into_raw().cast::<Header>(),
+        }
+    }
+
+    /// Runs the task here, now, if it is a closure task that has not
+    /// started (a joiner's inlining); returns whether it did.
+    pub(crate) fn try_run_inline(&self) -> bool {
+        let vtable = self.vtable();
+        if !vtable.inlinable || !self.state().claim_unstarted() {
+            return false;
+        }
+        // SAFETY: `claim_unstarted` gave us the stage.
+        unsafe { (vtable.run_claimed)(self) };
+        true
+    }
+
+    /// Moves the output out of a complete task.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the join interest, `T` is the task's output type,
+    /// the task is complete and its output not consumed yet.
+    pub(crate) unsafe fn take_output<T>(&self) -> Result<T, TaskError> {
+        let mut slot: Option<Result<T, TaskError>> = None;
+        // SAFETY: forwarded from the caller; `slot` has the type the vtable
+        // function writes.
+        unsafe { (self.vtable().take_output)(self, (&raw mut slot).cast()) };
+        slot.expect("take_output wrote the output")
+    }
+
+    /// Requests cancellation; see `Task::cancel`. Returns `true` if the task
+    /// had not started and now never will.
+    pub(crate) fn cancel(&self) -> bool {
+        matches!(self.request_cancel(), ToCancelled::Claimed { started: false })
+    }
+
+    /// Cancels an async task that waits for a wake-up; returns `true` if it
+    /// did (the task completed as cancelled here).
+    pub(crate) fn cancel_if_idle(&self) -> bool {
+        matches!(self.request_cancel(), ToCancelled::Claimed { .. })
+    }
+
+    fn request_cancel(&self) -> ToCancelled {
+        // SAFETY: the hook only reads `extra`, which is immutable and `Sync`.
+        unsafe { (self.vtable().on_cancel)(self) };
+        let transition = self.state().transition_to_cancelled();
+        if let ToCancelled::Claimed { .. } = transition {
+            // SAFETY: the transition gave us the stage.
+            unsafe { (self.vtable().cancel_claimed)(self) };
+        }
+        transition
+    }
+
+    /// The extra data of a task whose types the caller knows.
+    ///
+    /// # Safety
+    ///
+    /// The task was allocated with body type `B` and extra type `X`.
+    pub(crate) unsafe fn extra<B: Body, X: Extra>(&self) -> &X {
+        &Typed::<B, X>::cell(self).extra
+    }
+
+    /// The waiter slot. Callers follow the slot rules of `state.rs`.
+    pub(crate) fn waiter(&self) -> &UnsafeCell<Option<Waker>> {
+        &self.header().waiter
+    }
+
+    /// Hands a panic nobody will observe to the task's pool (or the current
+    /// worker's pool; with neither, it is dropped).
+    pub(crate) fn report_panic(&self, payload: Payload) {
+        match self.pool() {
+            Some(pool) => pool.report_panic(payload),
+            None => report_panic_here(payload),
+        }
+    }
+}
+
+impl Drop for RawTask {
+    fn drop(&mut self) {
+        if self.state().ref_dec() {
+            // SAFETY: that was the last reference.
+            unsafe { (self.vtable().dealloc)(self.header) }
+        }
+    }
+}
+
+fn vtable_of(header: NonNull<Header>) -> &'static TaskVTable {
+    // SAFETY: every task header is created in `allocate` with a pointer to a
+    // `'static` `TaskVTable`, cast from its first field's type; the caller
+    // holds a reference (or is freeing the last one), so the header is live.
+    unsafe { &*header.as_ref().job.vtable().cast::<TaskVTable>() }
+}
+
+/// A new promise: a task with no body that [`fulfil`] completes. Returns the
+/// handle's reference and the completer's.
+pub(crate) fn new_promise<T: Send + 'static>() -> (RawTask, RawTask) {
+    let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), None);
+    // SAFETY: `new_running` counts two references, taken here once each.
+    unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) }
+}
+
+/// Completes a promise with `result`.
+///
+/// # Safety
+///
+/// `promise` is the completer's reference from `new_promise::<T>`, used once.
+pub(crate) unsafe fn fulfil<T: Send + 'static>(promise: RawTask, result: Result<T, TaskError>) {
+    let cell = Typed::<Promise<T>, ()>::cell(&promise);
+    let outcome = match result {
+        Ok(value) => {
+            // SAFETY: a promise is RUNNING from birth and the completer owns
+            // its stage; nothing is in it yet.
+            cell.stage.with_mut(|stage| unsafe { (*stage).value = ManuallyDrop::new(value) });
+            Outcome::Value
+        }
+        Err(error) => match error.try_into_panic() {
+            Ok(payload) => {
+                // SAFETY: as above.
+                cell.stage.with_mut(|stage| unsafe {
+                    (*stage).panic = ManuallyDrop::new(Box::new(payload));
+                });
+                Outcome::Panicked
+            }
+            Err(_cancelled) => Outcome::Cancelled,
+        },
+    };
+    Typed::<Promise<T>, ()>::complete(&promise, outcome);
+}
+
+/// Reports a panic to the current worker's pool, or drops it.
+pub(crate) fn report_panic_here(payload: Payload) {
+    let unreported = WorkerThread::with_current(|worker| match worker {
+        Some(worker) => {
+            worker.registry().report_panic(payload);
+            None
+        }
+        None => Some(payload),
+    });
+    if let Some(payload) = unreported {
+        unwind::drop_payload(payload);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The typed side: everything below knows `B` and `X`.
+// ---------------------------------------------------------------------------
+
+fn vtable<B: Body, X: Extra>() -> *const TaskVTable {
+    &Typed::<B, X>::VTABLE
+}
+
+struct Typed<B, X>(PhantomData<(B, X)>);
+
+impl<B: Body, X: Extra> Typed<B, X> {
+    const VTABLE: TaskVTable = TaskVTable {
+        job: JobVTable {
+            run: Self::run_from_queue,
+        },
+        inlinable: B::CONSUMED_BY_POLL,
+        run_claimed: Self::run_claimed,
+        take_output: Self::take_output,
+        cancel_claimed: Self::cancel_claimed,
+        on_cancel: Self::on_cancel,
+        dealloc: Self::dealloc,
+    };
+
+    fn cell(task: &RawTask) -> &Cell<B, X> {
+        // SAFETY: the vtable is `Typed<B, X>`'s only if the allocation is a
+        // `Cell<B, X>`, whose first field is the header.
+        unsafe { task.header.cast::<Cell<B, X>>().as_ref() }
+    }
+
+    /// `JobVTable::run`: a queue entry (one reference) runs the task.
+    unsafe fn run_from_queue(job: NonNull<JobHeader>) {
+        // SAFETY: the pool runs each `JobRef` once; this one came from
+        // `RawTask::into_job` and carries one reference.
+        let task = unsafe { RawTask::from_raw(job.cast::<Header>()) };
+        match task.state().transition_to_running() {
+            ToRunning::Skip { last } => {
+                // The transition released the entry's reference already.
+                let header = task.into_raw();
+                if last {
+                    // SAFETY: that was the last reference.
+                    unsafe { Self::dealloc(header) };
+                }
+            }
+            ToRunning::Run { cancelled: true } => Self::cancel_owned(&task),
+            ToRunning::Run { cancelled: false } => Self::poll_owned(task),
+        }
+    }
+
+    /// `run_claimed`: a joiner claimed the task; it holds the handle's
+    /// reference, so no reference is consumed here.
+    unsafe fn run_claimed(task: &RawTask) {
+        let poll = Self::poll_body(task);
+        match poll {
+            Poll::Ready(outcome) => Self::complete(task, outcome),
+            Poll::Pending => unreachable!("only closure tasks are run inline"),
+        }
+    }
+
+    /// Polls (or runs) the body once; the stage is ours.
+    fn poll_owned(task: RawTask) {
+        match Self::poll_body(&task) {
+            Poll::Ready(outcome) => Self::complete(&task, outcome),
+            Poll::Pending => match task.state().transition_to_idle() {
+                ToIdle::Idle { last } => {
+                    let header = task.into_raw();
+                    if last {
+                        // SAFETY: that was the last reference.
+                        unsafe { Self::dealloc(header) };
+                    }
+                }
+                ToIdle::Requeue => task.schedule(Submit::Yield),
+                ToIdle::Cancel => Self::cancel_owned(&task),
+            },
+        }
+    }
+
+    /// Runs the body through the unwind door; on `Ready` or a panic the
+    /// body is gone and the output is in the stage.
+    fn poll_body(task: &RawTask) -> Poll<Outcome> {
+        let cell = Self::cell(task);
+        let waker = waker_ref::<B, X>(task);
+        let mut cx = Context::from_waker(&waker);
+        let polled = cell.stage.with_mut(|stage| {
+            // SAFETY: RUNNING gives us the stage; before completion the body
+            // is live.
+            let body = unsafe { &raw mut (*stage).body }.cast::<B>();
+            // SAFETY: as above.
+            unwind::catch(|| unsafe { B::poll(body, &mut cx) })
+        });
+        let outcome = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(value))) => {
+                Self::drop_body_after_poll(task);
+                // SAFETY: the body is gone; the stage is ours to fill.
+                cell.stage.with_mut(|stage| unsafe {
+                    (*stage).value = ManuallyDrop::new(value);
+                });
+                Outcome::Value
+            }
+            Ok(Poll::Ready(Err(Cancelled))) => {
+                Self::drop_body_after_poll(task);
+                Outcome::Cancelled
+            }
+            Err(payload) => {
+                Self::drop_body_after_poll(task);
+                // SAFETY: as above.
+                cell.stage.with_mut(|stage| unsafe {
+                    (*stage).panic = ManuallyDrop::new(Box::new(payload));
+                });
+                Outcome::Panicked
+            }
+        };
+        Poll::Ready(outcome)
+    }
+
+    /// After `Ready` or a panic, drops a body that polling left in place.
+    fn drop_body_after_poll(task: &RawTask) {
+        if !B::CONSUMED_BY_POLL {
+            Self::drop_body(task);
+        }
+    }
+
+    /// Drops the body in place, containing a panic in its `Drop`.
+    fn drop_body(task: &RawTask) {
+        let cell = Self::cell(task);
+        let dropped = cell.stage.with_mut(|stage| {
+            // SAFETY: the caller owns the stage and the body is live.
+            unwind::catch(|| unsafe { ManuallyDrop::drop(&mut (*stage).body) })
+        });
+        if let Err(payload) = dropped {
+            task.report_panic(payload);
+        }
+    }
+
+    /// `cancel_claimed`: the caller owns the stage of a task that has not
+    /// completed; drop its body and complete it as cancelled.
+    unsafe fn cancel_claimed(task: &RawTask) {
+        Self::cancel_owned(task)
+    }
+
+    /// Every path here owns a stage whose body was never consumed: a task
+    /// cancelled before it ran, or a future between polls.
+    fn cancel_owned(task: &RawTask) {
+        Self::drop_body(task);
+        Self::complete(task, Outcome::Cancelled);
+    }
+
+    /// Publishes the outcome in the stage and does what completion asks.
+    fn complete(task: &RawTask, outcome: Outcome) {
+        let Completed {
+            drop_output,
+            wake_join_waker,
+        } = task.state().transition_to_complete(outcome);
+        Self::cell(task).extra.on_complete(task);
+        if drop_output {
+            Self::drop_output(task, outcome);
+        }
+        if wake_join_waker {
+            let woken = task.waiter().with(|slot| {
+                // SAFETY: COMPLETE with JOIN_WAKER gives the slot to us.
+                let waker = unsafe { (*slot).as_ref() }.expect("JOIN_WAKER with an empty slot");
+                unwind::catch(|| waker.wake_by_ref())
+            });
+            if let Err(payload) = woken {
+                task.report_panic(payload);
+            }
+            if task.state().unset_waker_after_complete() {
+                // SAFETY: the handle is gone and we still own the slot.
+                let waker = task.waiter().with_mut(|slot| unsafe { (*slot).take() });
+                if let Some(payload) = waker.and_then(unwind::drop_caught) {
+                    task.report_panic(payload);
+                }
+            }
+        }
+    }
+
+    /// Drops an output that no handle will read: a value (containing a
+    /// panic in its `Drop`), or a panic payload, which goes to the panic
+    /// handler as unobserved.
+    fn drop_output(task: &RawTask, outcome: Outcome) {
+        let cell = Self::cell(task);
+        match outcome {
+            Outcome::Value => {
+                let dropped = cell.stage.with_mut(|stage| {
+                    // SAFETY: a complete `Value` stage holds the value, and
+                    // the caller is the one party that may drop it.
+                    unwind::catch(|| unsafe { ManuallyDrop::drop(&mut (*stage).value) })
+                });
+                if let Err(payload) = dropped {
+                    task.report_panic(payload);
+                }
+            }
+            Outcome::Panicked => {
+                // SAFETY: a complete `Panicked` stage holds the payload.
+                let payload = cell
+                    .stage
+                    .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).panic) });
+                task.report_panic(*payload);
+            }
+            Outcome::Cancelled => {}
+        }
+    }
+
+    /// `take_output`: the handle reads the output of a complete task.
+    unsafe fn take_output(task: &RawTask, dst: *mut ()) {
+        let cell = Self::cell(task);
+        let state = task.state().load();
+        debug_assert!(state.is_complete());
+        let output = match state.outcome() {
+            Some(Outcome::Value) => {
+                debug_assert!(!state.is_consumed());
+                // SAFETY: a complete `Value` stage holds the value; the
+                // handle (our caller) is its one reader.
+                Ok(cell
+                    .stage
+                    .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).value) }))
+            }
+            Some(Outcome::Panicked) => {
+                debug_assert!(!state.is_consumed());
+                // SAFETY: as above, for the payload.
+                let payload = cell
+                    .stage
+                    .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).panic) });
+                Err(TaskError::panicked(payload))
+            }
+            Some(Outcome::Cancelled) | None => Err(TaskError::cancelled()),
+        };
+        task.state().set_consumed();
+        // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`.
+        unsafe { *dst.cast::<Option<Result<B::Output, TaskError>>>() = Some(output) };
+    }
+
+    unsafe fn on_cancel(task: &RawTask) {
+        Self::cell(task).extra.on_cancel();
+    }
+
+    /// Frees the allocation, dropping whatever the stage still holds.
+    unsafe fn dealloc(header: NonNull<Header>) {
+        // SAFETY: the reference count is zero: nobody else can reach it.
+        let cell = unsafe { Box::from_raw(header.cast::<Cell<B, X>>().as_ptr()) };
+        let state = cell.header.state.load();
+        let pool = cell.header.pool.clone();
+        let report = |payload: Payload| match &pool {
+            Some(pool) => pool.report_panic(payload),
+            None => report_panic_here(payload),
+        };
+        let Cell { header, extra, stage } = *cell;
+        let mut stage = stage.into_inner();
+        if !state.is_complete() {
+            if !(B::CONSUMED_BY_POLL && state.is_started()) {
+                // Never ran (or an idle future): drop the body.
+                // SAFETY: before completion an unconsumed body is live.
+                if let Err(payload) = unwind::catch(|| unsafe { ManuallyDrop::drop(&mut stage.body) }) {
+                    report(payload);
+                }
+            }
+        } else if !state.is_consumed() {
+            match state.outcome() {
+                // SAFETY: the outcome says which field is live.
+                Some(Outcome::Value) => {
+                    if let Err(payload) = unwind::catch(|| unsafe { ManuallyDrop::drop(&mut stage.value) }) {
+                        report(payload);
+                    }
+                }
+                // SAFETY: as above.
+                Some(Outcome::Panicked) => report(*unsafe { ManuallyDrop::take(&mut stage.panic) }),
+                Some(Outcome::Cancelled) | None => {}
+            }
+        }
+        if let Some(payload) = header.waiter.into_inner().and_then(unwind::drop_caught) {
+            report(payload);
+        }
+        drop(extra);
+        #[cfg(debug_assertions)]
+        if let Some(pool) = &header.pool {
+            // ORDERING: Relaxed: as in `allocate`.
+            pool.debug_allocations
+                .fetch_sub(1, crate::sync::Ordering::Relaxed);
+        }
+        drop(header.pool);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Wakers of async tasks: the data pointer is the header, each `Waker` one
+// counted reference.
+// ---------------------------------------------------------------------------
+
+/// A waker for `task` that borrows the caller's reference (no count change);
+/// valid while `task` is.
+fn waker_ref<B: Body, X: Extra>(task: &RawTask) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(task.header.as_ptr().cast_const().cast(), waker_vtable());
+    // SAFETY: the vtable's functions uphold the `RawWaker` contract for a
+    // header pointer; wrapping in `ManuallyDrop` keeps this borrowed waker
+    // from releasing a reference it never took.
+    ManuallyDrop::new(unsafe { Waker::from_raw(raw) })
+}
+
+fn waker_vtable() -> &'static RawWakerVTable {
+    &WAKER_VTABLE
+}
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+
+/// # Safety
+///
+/// `data` is a task header; the caller lends one reference.
+unsafe fn borrowed(data: *const ()) -> ManuallyDrop<RawTask> {
+    // SAFETY: forwarded; `ManuallyDrop` keeps us from releasing it.
+    ManuallyDrop::new(unsafe { RawTask::from_raw(NonNull::new_unchecked(data.cast_mut().cast())) })
+}
+
+unsafe fn waker_clone(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned holds a reference.
+    let task = unsafe { borrowed(data) };
+    task.state().ref_inc();
+    RawWaker::new(data, waker_vtable())
+}
+
+unsafe fn waker_wake(data: *const ()) {
+    // SAFETY: waking by value consumes the waker's reference.
+    let task = unsafe { RawTask::from_raw(NonNull::new_unchecked(data.cast_mut().cast())) };
+    notify(&task);
+}
+
+unsafe fn waker_wake_by_ref(data: *const ()) {
+    // SAFETY: the waker holds a reference for the duration of the call.
+    let task = unsafe { borrowed(data) };
+    notify(&task);
+}
+
+unsafe fn waker_drop(data: *const ()) {
+    // SAFETY: dropping the waker releases its reference.
+    drop(unsafe { RawTask::from_raw(NonNull::new_unchecked(data.cast_mut().cast())) });
+}
+
+/// A wake-up: queue the task if it is idle.
+fn notify(task: &RawTask) {
+    match task.state().transition_to_notified() {
+        Notified::Submit => task.clone_ref_without_inc().schedule(Submit::Wake),
+        Notified::Nothing => {}
+    }
+}
+
+impl RawTask {
+    /// A `RawTask` for the reference `transition_to_notified` just added.
+    fn clone_ref_without_inc(&self) -> RawTask {
+        RawTask {
+            header: self.header,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Waiting for a task: the handle's side of the waiter slot, and blocking.
+//!
+//! # What a waiting worker runs
+//!
+//! `join` on a worker of the task's own pool first tries to *claim* the task:
+//! a closure task that has not started runs inline, right there, exactly as
+//! a sequential program would run it (this is .NET's task inlining, and it
+//! makes a one-thread pool whose tasks join their children work to any
+//! depth). Otherwise the task is running elsewhere, or is an async task, and
+//! the worker helps: it runs queued jobs of its pool, its own deque first
+//! (newest first, so the waiting task's own children come first), then the
+//! injector, then its siblings, and sleeps when there are none (see
+//! `WorkerThread::wait_until`).
+//!
+//! Helping with queued work is what rayon does, and it keeps the re-entrancy
+//! hazard of rayon issue #592: a task that holds a lock while it joins may,
+//! on the same thread, run an unrelated queued job that takes the same lock,
+//! and deadlock. Inlining avoids that for the common case (the target had not
+//! started: nothing unrelated runs). It cannot for a target that is already
+//! running elsewhere or waits for a wake-up: refusing unrelated work there
+//! would deadlock a one-thread pool whose awaited async task is woken through
+//! the injector. So: do not hold a lock across `join` on a worker; a thread
+//! outside the pool never runs pool work while it waits, and
+//! `Task::wait_timeout` never helps either.
+
+use super::raw::RawTask;
+use crate::pool::WorkerThread;
+use crate::sync::{Parker, thread_local};
+use crate::unwind;
+use std::sync::Arc as StdArc;
+use std::task::{Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// A thread outside the pool waits on its own parker; this waker unparks it.
+/// (`std::task::Wake` needs `std::sync::Arc`; the parker inside is the
+/// loom-aware one.)
+struct ThreadWaker(Parker);
+
+impl Wake for ThreadWaker {
+    fn wake(self: StdArc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        self.0.unpark();
+    }
+}
+
+thread_local! {
+    static THREAD_WAKER: StdArc<ThreadWaker> = StdArc::new(ThreadWaker(Parker::new()));
+}
+
+/// Runs `f` with this thread's parker and a waker that unparks it.
+pub(crate) fn with_thread_waker<R>(f: impl FnOnce(&Parker, &Waker) -> R) -> R {
+    THREAD_WAKER.with(|thread_waker| {
+        let waker = Waker::from(thread_waker.clone());
+        f(&thread_waker.0, &waker)
+    })
+}
+
+/// Makes sure `waker` is woken when the task completes. Returns `true` if
+/// the task is complete already (then nothing is registered).
+pub(crate) fn register_waker(task: &RawTask, waker: &Waker) -> bool {
+    let state = task.state().load();
+    if state.is_complete() {
+        return true;
+    }
+    if state.is_join_waker_set() {
+        // SAFETY: with JOIN_WAKER set, the completer only reads the slot, as
+        // we do, until it unsets the flag; only we could clear it.
+        let same = task
+            .waiter()
+            .with(|slot| unsafe { (*slot).as_ref() }.is_some_and(|w| w.will_wake(waker)));
+        if same {
+            return false;
+        }
+        if task.state().unset_join_waker().is_err() {
+            return true;
+        }
+    }
+    // The slot is ours: JOIN_WAKER is unset.
+    let old = task
+        .waiter()
+        // SAFETY: with JOIN_WAKER unset only the handle touches the slot.
+        .with_mut(|slot| unsafe { (*slot).replace(waker.clone()) });
+    if let Some(payload) = old.and_then(unwind::drop_caught) {
+        task.report_panic(payload);
+    }
+    task.state().set_join_waker().is_err()
+}
+
+/// Blocks until the task is complete (see the module doc for what a worker
+/// does meanwhile).
+pub(crate) fn join(task: &RawTask) {
+    if task.state().load().is_complete() {
+        return;
+    }
+    let on_own_worker = WorkerThread::with_current(|worker| match worker {
+        Some(worker) if task.pool().is_some_and(|pool| worker.belongs_to(pool)) => {
+            if !task.try_run_inline() && !register_waker(task, worker.waker()) {
+                worker.wait_until(|| task.state().load().is_complete());
+            }
+            true
+        }
+        _ => false,
+    });
+    if !on_own_worker {
+        with_thread_waker(|parker, waker| {
+            if register_waker(task, waker) {
+                return;
+            }
+            while !task.state().load().is_complete() {
+                parker.park();
+            }
+        });
+    }
+}
+
+/// Blocks until the task is complete or `timeout` passed; never runs work.
+pub(crate) fn wait_timeout(task: &RawTask, timeout: Duration) -> bool {
+    if task.state().load().is_complete() {
+        return true;
+    }
+    // A timeout too long to add to now waits without a deadline.
+    let deadline = Instant::now().checked_add(timeout);
+    with_thread_waker(|parker, waker| {
+        if register_waker(task, waker) {
+            return true;
+        }
+        loop {
+            if task.state().load().is_complete() {
+                return true;
+            }
+            match deadline {
+                None => parker.park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return false;
+                    }
+                    parker.park_timeout(deadline - now);
+                }
+            }
+        }
+    })
+}
+
+/// The handle is dropped: give up the join interest, and drop what it owns.
+pub(crate) fn drop_handle<T>(task: &RawTask) {
+    let dropped = task.state().drop_join_interest();
+    if dropped.drop_output {
+        // SAFETY: the task is complete, the output unread, and `T` is its
+        // type (the handle's parameter).
+        match unsafe { task.take_output::<T>() } {
+            Ok(value) => {
+                if let Some(payload) = unwind::drop_caught(value) {
+                    task.report_panic(payload);
+                }
+            }
+            Err(error) => {
+                // A panic nobody joined: unobserved, so the handler gets it.
+                if let Ok(payload) = error.try_into_panic() {
+                    task.report_panic(payload);
+                }
+            }
+        }
+    }
+    if dropped.drop_waker {
+        // SAFETY: `drop_join_interest` gave the slot to us.
+        let waker = task.waiter().with_mut(|slot| unsafe { (*slot).take() });
+        if let Some(payload) = waker.and_then(unwind::drop_caught) {
+            task.report_panic(payload);
+        }
+    }
+}
