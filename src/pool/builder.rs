@@ -49,7 +49,9 @@ pub struct Builder {
     num_threads: usize,
     thread_name: Option<Box<dyn FnMut(usize) -> String>>,
     stack_size: Option<usize>,
-    on_thread_start: Option<Arc<ThreadHook>>,
+    /// Shared by every starting thread. A `std` `Arc`: loom's cannot hold
+    /// a `dyn` value, and this is configuration, not synchronisation.
+    on_thread_start: Option<std::sync::Arc<ThreadHook>>,
     on_thread_stop: Option<Box<ThreadHook>>,
     panic_handler: Option<Box<PanicHandler>>,
 }
@@ -172,7 +174,7 @@ impl Builder {
     /// # drop(pool);
     /// ```
     pub fn on_thread_start(mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.on_thread_start = Some(Arc::new(hook));
+        self.on_thread_start = Some(std::sync::Arc::new(hook));
         self
     }
 

@@ -91,6 +91,11 @@ impl JobRef {
         }
     }
 
+    /// Whether this is the job whose header is `header`.
+    pub(crate) fn points_to(&self, header: &JobHeader) -> bool {
+        std::ptr::eq(self.0.as_ptr(), header)
+    }
+
     /// Gives up the job without running it; `from_raw` takes it back.
     pub(crate) fn into_raw(self) -> NonNull<JobHeader> {
         self.0

@@ -172,6 +172,17 @@ impl Sleep {
         }
     }
 
+    /// A worker pushed the second half of a fork-join: like
+    /// `notify_pushed_locally` without the fence (see
+    /// `WorkerThread::push_for_join` for why that is enough).
+    #[inline]
+    pub(crate) fn notify_pushed_for_join(&self) {
+        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        if now.needs_wake() {
+            self.wake_one();
+        }
+    }
+
     /// Announces a push on the injector. `from_outside` submissions are
     /// refused once the pool is closed; the others (re-queued work the pool
     /// already accepted) only once it terminated.

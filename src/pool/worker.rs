@@ -107,6 +107,25 @@ impl WorkerThread {
         self.registry.sleep.notify_pushed_locally();
     }
 
+    /// Pushes the second half of a fork-join on this worker's own deque.
+    ///
+    /// Unlike [`push`](Self::push) this skips the fence of the wake-up
+    /// check: the joining worker never waits for the job without first
+    /// trying to pop it back and run it itself, so a wake-up lost to the
+    /// race the fence closes costs parallelism, never progress; and a join
+    /// is cheap enough that the fence would be a large part of it.
+    #[inline]
+    pub(crate) fn push_for_join(&self, job: JobRef) {
+        self.deque.push(job);
+        self.registry.sleep.notify_pushed_for_join();
+    }
+
+    /// Pops the newest job of this worker's own deque.
+    #[inline]
+    pub(crate) fn pop_local(&self) -> Option<JobRef> {
+        self.deque.pop()
+    }
+
     /// Runs one job through the unwind door and counts it.
     #[inline]
     pub(crate) fn execute(&self, job: JobRef) {
@@ -367,7 +386,7 @@ pub(crate) struct WorkerStart {
     pub(crate) index: usize,
     pub(crate) deque: Worker<JobRef>,
     pub(crate) startup: Arc<Startup>,
-    pub(crate) on_start: Option<Arc<ThreadHook>>,
+    pub(crate) on_start: Option<std::sync::Arc<ThreadHook>>,
 }
 
 /// The body of every worker thread.
