@@ -84,17 +84,6 @@ impl LiveTasks {
         // holds one).
         drop(task);
     }
-
-    /// The number of async tasks that have not completed.
-    fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| {
-                let slab = shard.lock();
-                slab.entries.len() - slab.free.len()
-            })
-            .sum()
-    }
 }
 
 impl Extension for LiveTasks {
@@ -128,11 +117,6 @@ fn live_tasks(registry: &Registry) -> &LiveTasks {
         .as_any()
         .downcast_ref()
         .expect("level 2 is the only user of the pool's extension")
-}
-
-/// Async tasks of `registry`'s pool that have not completed.
-pub(crate) fn live_async_tasks(registry: &Registry) -> usize {
-    live_tasks(registry).len()
 }
 
 /// `ThreadPool::spawn_async` and `taskpool::spawn_async`.

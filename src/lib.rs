@@ -35,6 +35,11 @@
 //! assert_eq!(hits.load(Ordering::Relaxed), 1000);
 //! ```
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod cancel;
 mod error;
 mod executor;

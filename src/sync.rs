@@ -122,7 +122,7 @@ mod imp {
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
     pub(crate) use std::sync::Arc;
     pub(crate) use std::sync::atomic::{
-        AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence,
+        AtomicBool, AtomicU64, AtomicUsize, Ordering, fence,
     };
     pub(crate) use std::thread;
     pub(crate) use std::thread_local;
@@ -159,7 +159,7 @@ mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::Arc;
     pub(crate) use loom::sync::atomic::{
-        AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering, fence,
+        AtomicBool, AtomicU64, AtomicUsize, Ordering, fence,
     };
     pub(crate) use loom::thread;
     pub(crate) use loom::thread_local;

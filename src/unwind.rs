@@ -2,8 +2,7 @@
 //!
 //! User code (closures, futures, hooks, `Drop` impls of user values) runs
 //! only inside [`catch`]; a payload that nobody wants is dropped through
-//! [`drop_payload`], which survives a payload whose own `Drop` panics. Code
-//! that must never unwind holds an [`AbortOnUnwind`] guard.
+//! [`drop_payload`], which survives a payload whose own `Drop` panics.
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
@@ -33,20 +32,6 @@ pub(crate) fn drop_payload(payload: Payload) {
     if let Some(second) = drop_caught(payload) {
         if let Some(third) = drop_caught(second) {
             std::mem::forget(third);
-        }
-    }
-}
-
-/// Aborts the process if dropped while unwinding: put one on the stack
-/// around code whose invariants a panic would break.
-#[derive(Debug)]
-pub(crate) struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!("taskpool: a panic escaped where none can be contained; aborting");
-            std::process::abort();
         }
     }
 }

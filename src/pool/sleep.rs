@@ -10,10 +10,6 @@ const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 const SLEEPING_SHIFT: u32 = 0;
 const SEARCHING_SHIFT: u32 = COUNT_BITS;
 const BLOCKED_SHIFT: u32 = 2 * COUNT_BITS;
-const SUBMITTING_SHIFT: u32 = 3 * COUNT_BITS;
-/// Bits for the number of threads inside `enter_submit`..`leave_submit`.
-const SUBMITTING_BITS: u32 = 18;
-const SUBMITTING_MASK: u64 = (1 << SUBMITTING_BITS) - 1;
 
 /// One worker in the idle list.
 const SLEEPING_ONE: u64 = 1 << SLEEPING_SHIFT;
@@ -21,10 +17,8 @@ const SLEEPING_ONE: u64 = 1 << SLEEPING_SHIFT;
 const SEARCHING_ONE: u64 = 1 << SEARCHING_SHIFT;
 /// One sleeping worker that is inside a job (waiting in a `join`).
 const BLOCKED_ONE: u64 = 1 << BLOCKED_SHIFT;
-/// One thread between `enter_submit` and `leave_submit`.
-const SUBMITTING_ONE: u64 = 1 << SUBMITTING_SHIFT;
 /// Shutdown began: submissions from outside the pool are refused.
-const CLOSED: u64 = 1 << (SUBMITTING_SHIFT + SUBMITTING_BITS);
+const CLOSED: u64 = 1 << (3 * COUNT_BITS);
 /// The pool stopped: every submission is refused and workers exit.
 const TERMINATED: u64 = CLOSED << 1;
 
@@ -45,9 +39,6 @@ impl Snapshot {
     pub(crate) fn blocked(self) -> usize {
         ((self.0 >> BLOCKED_SHIFT) & COUNT_MASK) as usize
     }
-    pub(crate) fn submitting(self) -> usize {
-        ((self.0 >> SUBMITTING_SHIFT) & SUBMITTING_MASK) as usize
-    }
     pub(crate) fn is_closed(self) -> bool {
         self.0 & CLOSED != 0
     }
@@ -66,7 +57,6 @@ impl std::fmt::Debug for Snapshot {
             .field("sleeping", &self.sleeping())
             .field("searching", &self.searching())
             .field("blocked", &self.blocked())
-            .field("submitting", &self.submitting())
             .field("closed", &self.is_closed())
             .field("terminated", &self.is_terminated())
             .finish()
@@ -77,6 +67,11 @@ impl std::fmt::Debug for Snapshot {
 /// terminated (for everyone).
 #[derive(Debug)]
 pub(crate) struct Refused;
+
+/// The pool terminated while a job was being pushed on the injector: no
+/// worker may be left to run it.
+#[derive(Debug)]
+pub(crate) struct Stranded;
 
 /// How a worker left [`Sleep::sleep`].
 #[derive(Debug, PartialEq, Eq)]
@@ -183,32 +178,39 @@ impl Sleep {
         }
     }
 
-    /// Announces a push on the injector. `from_outside` submissions are
-    /// refused once the pool is closed; the others (re-queued work the pool
-    /// already accepted) only once it terminated.
+    /// Before a push on the injector: refuses it if the pool is closed (for
+    /// `from_outside` submissions) or terminated (for all of them: the
+    /// others re-queue work the pool already accepted, like a woken task).
     #[inline]
-    pub(crate) fn enter_submit(&self, from_outside: bool) -> Result<(), Refused> {
-        // ORDERING: SeqCst read-modify-write of the word; see the module doc.
-        let before = Snapshot(self.state.fetch_add(SUBMITTING_ONE, Ordering::SeqCst));
-        if before.is_terminated() || (from_outside && before.is_closed()) {
-            self.leave_submit(false);
+    pub(crate) fn may_inject(&self, from_outside: bool) -> Result<(), Refused> {
+        // ORDERING: Relaxed is enough to refuse: a submission that misses a
+        // concurrent close is simply accepted, and the fence in
+        // `notify_injected` catches one that misses termination.
+        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        if now.is_terminated() || (from_outside && now.is_closed()) {
             return Err(Refused);
         }
         Ok(())
     }
 
-    /// Ends what `enter_submit` began, after the push (or without one).
+    /// After a push on the injector: wakes a sleeper if nobody searches.
+    /// Returns `Err(Stranded)` if the pool terminated meanwhile; the caller
+    /// must then run what is left on the injector itself.
     #[inline]
-    pub(crate) fn leave_submit(&self, pushed: bool) {
-        // ORDERING: SeqCst read-modify-write of the word: totally ordered
-        // with every sleeper's registration, so one of us sees the other.
-        let before = Snapshot(self.state.fetch_sub(SUBMITTING_ONE, Ordering::SeqCst));
-        // A worker that saw this submission in flight did not declare the
-        // pool quiescent; if it was the last in flight, let a worker re-check.
-        let last_in_closed_pool = before.is_closed() && before.submitting() == 1;
-        if (pushed || last_in_closed_pool) && before.needs_wake() {
+    pub(crate) fn notify_injected(&self) -> Result<(), Stranded> {
+        // ORDERING: pairs with the fence after a sleeper's registration
+        // (Dekker): either we see the sleeper, or its recheck sees our push;
+        // and with the fence after `try_terminate`: either we see
+        // TERMINATED, or the terminating worker's sweep sees our push.
+        fence(Ordering::SeqCst);
+        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        if now.is_terminated() {
+            return Err(Stranded);
+        }
+        if now.needs_wake() {
             self.wake_one();
         }
+        Ok(())
     }
 
     /// Begins shutdown: refuse outside submissions from now on. Returns
@@ -294,10 +296,7 @@ impl Sleep {
         if has_work() {
             return self.cancel_sleep(sleeper);
         }
-        if registered.is_closed()
-            && registered.sleeping() == self.threads()
-            && registered.submitting() == 0
-        {
+        if registered.is_closed() && registered.sleeping() == self.threads() {
             if on_quiescent() || has_work() {
                 return self.cancel_sleep(sleeper);
             }
@@ -335,8 +334,7 @@ impl Sleep {
     /// Sets `TERMINATED` if the word is still exactly `registered`.
     fn try_terminate(&self, registered: Snapshot) -> bool {
         let idle = self.idle.lock();
-        // ORDERING: SeqCst; on success this reads the last `leave_submit`,
-        // whose push the terminating worker's sweep then sees.
+        // ORDERING: SeqCst; see the fence below.
         let swapped = self.state.compare_exchange(
             registered.0,
             registered.0 | TERMINATED,
@@ -347,6 +345,10 @@ impl Sleep {
             return false;
         }
         self.unpark_all(idle);
+        // ORDERING: pairs with the fence in `notify_injected`: a push that
+        // this worker's sweep does not see is one whose pusher sees
+        // TERMINATED and runs it.
+        fence(Ordering::SeqCst);
         true
     }
 

@@ -36,6 +36,8 @@ use std::task::{Wake, Waker};
 pub(crate) const INJECTOR_INTERVAL: u32 = 61;
 
 thread_local! {
+    // loom's `thread_local!` takes no `const` initializer.
+    #[allow(clippy::missing_const_for_thread_local)]
     /// The worker running on this thread, or null. Set for the whole life of
     /// a worker thread's main loop, which owns the pointee on its stack.
     static CURRENT: Cell<*const WorkerThread> = Cell::new(ptr::null());
@@ -274,13 +276,16 @@ impl WorkerThread {
     fn next_job(&self, searching: &mut bool) -> Option<JobRef> {
         let sleep = &self.registry.sleep;
         loop {
-            let job = self.find_work().or_else(|| {
-                if !*searching {
-                    sleep.start_searching();
-                    *searching = true;
+            let job = self.find_work().or_else(|| self.spin_for_work(|| false));
+            if job.is_none() && !*searching {
+                sleep.start_searching();
+                *searching = true;
+                if let Some(job) = self.find_work() {
+                    *searching = false;
+                    sleep.stop_searching();
+                    return Some(job);
                 }
-                self.spin_for_work(|| false)
-            });
+            }
             if let Some(job) = job {
                 if *searching {
                     *searching = false;

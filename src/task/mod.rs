@@ -155,6 +155,37 @@ impl ThreadPool {
     }
 }
 
+impl ThreadPool {
+    /// Debug builds: how many task allocations of this pool are not freed
+    /// yet (a task is freed once it ended and its `Task` and wakers are
+    /// gone); `None` in release builds. For leak checks in tests.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// pool.spawn(|| 1).join().unwrap();
+    /// pool.shutdown();
+    /// if let Some(live) = pool.debug_live_tasks() {
+    ///     assert_eq!(live, 0);
+    /// }
+    /// ```
+    #[doc(hidden)]
+    pub fn debug_live_tasks(&self) -> Option<usize> {
+        #[cfg(debug_assertions)]
+        {
+            // ORDERING: Relaxed: read after the tasks are done.
+            Some(
+                self.registry()
+                    .debug_allocations
+                    .load(crate::sync::Ordering::Relaxed),
+            )
+        }
+        #[cfg(not(debug_assertions))]
+        None
+    }
+}
+
 /// Runs `f` on the global pool (or, on a worker, on that worker's pool) and
 /// returns a [`Task`] for its result; see [`ThreadPool::spawn`].
 ///

@@ -673,41 +673,43 @@ impl<B: Body, X: Extra> Typed<B, X> {
         Self::cell(task).extra.on_cancel();
     }
 
-    /// Frees the allocation, dropping whatever the stage still holds.
+    /// Frees the allocation. The stage is normally empty by now (the
+    /// handle or the completer consumed the output); whatever is left is
+    /// dropped here, with panics in it reported.
     unsafe fn dealloc(header: NonNull<Header>) {
         // SAFETY: the reference count is zero: nobody else can reach it.
         let cell = unsafe { Box::from_raw(header.cast::<Cell<B, X>>().as_ptr()) };
         let state = cell.header.state.load();
-        let pool = cell.header.pool.clone();
-        let report = |payload: Payload| match &pool {
-            Some(pool) => pool.report_panic(payload),
-            None => report_panic_here(payload),
-        };
         let Cell { header, extra, stage } = *cell;
         let mut stage = stage.into_inner();
-        if !state.is_complete() {
-            if !(B::CONSUMED_BY_POLL && state.is_started()) {
-                // Never ran (or an idle future): drop the body.
-                // SAFETY: before completion an unconsumed body is live.
-                if let Err(payload) = unwind::catch(|| unsafe { ManuallyDrop::drop(&mut stage.body) }) {
-                    report(payload);
+        let leftover = unwind::catch(|| {
+            if !state.is_complete() {
+                if !(B::CONSUMED_BY_POLL && state.is_started()) {
+                    // SAFETY: before completion, a body that no run consumed
+                    // is live.
+                    unsafe { ManuallyDrop::drop(&mut stage.body) };
                 }
+                return None;
             }
-        } else if !state.is_consumed() {
+            if state.is_consumed() {
+                return None;
+            }
             match state.outcome() {
                 // SAFETY: the outcome says which field is live.
-                Some(Outcome::Value) => {
-                    if let Err(payload) = unwind::catch(|| unsafe { ManuallyDrop::drop(&mut stage.value) }) {
-                        report(payload);
-                    }
-                }
+                Some(Outcome::Value) => unsafe { ManuallyDrop::drop(&mut stage.value) },
                 // SAFETY: as above.
-                Some(Outcome::Panicked) => report(*unsafe { ManuallyDrop::take(&mut stage.panic) }),
+                Some(Outcome::Panicked) => return Some(*unsafe { ManuallyDrop::take(&mut stage.panic) }),
                 Some(Outcome::Cancelled) | None => {}
             }
-        }
-        if let Some(payload) = header.waiter.into_inner().and_then(unwind::drop_caught) {
-            report(payload);
+            None
+        });
+        let waker = header.waiter.into_inner();
+        let payloads = [leftover.unwrap_or_else(Some), waker.and_then(unwind::drop_caught)];
+        for payload in payloads.into_iter().flatten() {
+            match &header.pool {
+                Some(pool) => pool.report_panic(payload),
+                None => report_panic_here(payload),
+            }
         }
         drop(extra);
         #[cfg(debug_assertions)]
@@ -716,7 +718,6 @@ impl<B: Body, X: Extra> Typed<B, X> {
             pool.debug_allocations
                 .fetch_sub(1, crate::sync::Ordering::Relaxed);
         }
-        drop(header.pool);
     }
 }
 

@@ -242,7 +242,7 @@ impl State {
     /// (holding one more), plus `extra_refs`.
     pub(crate) fn new_scheduled(extra_refs: usize) -> State {
         State(AtomicUsize::new(
-            SCHEDULED | JOIN_INTEREST | (2 + extra_refs) * REF_ONE,
+            SCHEDULED | JOIN_INTEREST | ((2 + extra_refs) * REF_ONE),
         ))
     }
 
@@ -250,7 +250,7 @@ impl State {
     /// `RUNNING`), with a handle and the combinator's reference.
     pub(crate) fn new_running() -> State {
         State(AtomicUsize::new(
-            RUNNING | STARTED | JOIN_INTEREST | 2 * REF_ONE,
+            RUNNING | STARTED | JOIN_INTEREST | (2 * REF_ONE),
         ))
     }
 
@@ -447,13 +447,5 @@ impl State {
         let before = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
         debug_assert!(before.ref_count() >= 1, "task reference underflow");
         before.ref_count() == 1
-    }
-
-    /// Drops two references at once; returns `true` if they were the last.
-    pub(crate) fn ref_dec_twice(&self) -> bool {
-        // ORDERING: as in `ref_dec`.
-        let before = Snapshot(self.0.fetch_sub(2 * REF_ONE, Ordering::AcqRel));
-        debug_assert!(before.ref_count() >= 2, "task reference underflow");
-        before.ref_count() == 2
     }
 }
