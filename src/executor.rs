@@ -146,7 +146,7 @@ where
     let slot = unsafe { entry.extra::<Async<F>, LiveSlot>() };
     // ORDERING: Relaxed: queueing the task below publishes it.
     slot.0.store(key, Ordering::Relaxed);
-    entry.schedule(Submit::New);
+    entry.submit_to(registry, Submit::New);
     Task::from_raw(handle)
 }
 

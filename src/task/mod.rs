@@ -236,7 +236,7 @@ where
     // SAFETY: `new_scheduled(0)` counts two references: the handle's and
     // the queue entry's, taken here once each.
     let (handle, entry) = unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) };
-    entry.schedule(raw::Submit::New);
+    entry.submit_to(registry, raw::Submit::New);
     Task::from_raw(handle)
 }
 

@@ -263,13 +263,34 @@ impl RawTask {
         unsafe { JobRef::from_raw(header) }
     }
 
-    /// Queues the task (its `SCHEDULED` reference is `self`). If the pool
-    /// refuses it, cancels it here instead, so it still ends exactly once.
+    /// Queues the task (its `SCHEDULED` reference is `self`) on its pool.
+    /// If the pool refuses it, cancels it here instead, so it still ends
+    /// exactly once.
     pub(crate) fn schedule(self, how: Submit) {
-        let pool = self.pool().expect("only pool tasks are scheduled").clone();
+        let pool = self.pool().expect("only pool tasks are scheduled");
+        let on_own_worker = WorkerThread::with_current(|worker| {
+            worker.is_some_and(|worker| worker.belongs_to(pool))
+        });
+        if on_own_worker {
+            // The worker's own reference keeps the pool alive.
+            let pool: *const Registry = &**pool;
+            // SAFETY: this thread is one of the pool's workers, whose
+            // `WorkerThread` holds an `Arc` of it for the thread's life.
+            self.submit_to(unsafe { &*pool }, how);
+        } else {
+            // Once queued, the task (and the `Arc` in it) may run and be
+            // freed at once; keep the pool alive until we are done with it.
+            let pool = pool.clone();
+            self.submit_to(&pool, how);
+        }
+    }
+
+    /// Queues the task on `pool`, which the caller keeps alive for the
+    /// whole call (it holds the `ThreadPool`, or is one of its workers).
+    pub(crate) fn submit_to(self, pool: &Registry, how: Submit) {
         let refused = match how {
-            Submit::New => pool::submit(&pool, self.into_job(), true),
-            Submit::Wake => pool::submit(&pool, self.into_job(), false),
+            Submit::New => pool::submit(pool, self.into_job(), true),
+            Submit::Wake => pool::submit(pool, self.into_job(), false),
             Submit::Yield => pool.inject(self.into_job(), false),
         };
         if let Err(job) = refused {
