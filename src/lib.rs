@@ -40,6 +40,7 @@
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+mod bounds;
 mod cancel;
 mod error;
 mod executor;

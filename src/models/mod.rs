@@ -7,11 +7,24 @@
 //! stand-ins of `pool/queue.rs`, so loom explores every interleaving of the
 //! protocol up to the preemption bound. A lost wake-up shows up as a
 //! deadlock (every thread blocked), a double run or a lost result as a
-//! failed assertion. Each model notes the bug planted to see it fail.
+//! failed assertion, a task never freed as a leaked `Arc` (every task holds
+//! its pool's registry). Each model notes the bug planted to see it fail.
+//!
+//! | file | protocol |
+//! |---|---|
+//! | `sleep.rs` | sleep and wake-up of the workers |
+//! | `task.rs` | the task state machine: join, complete, cancel, dropped handle |
+//! | `waker.rs` | an async task's waker: before, during and after a poll, after completion |
+//! | `token.rs` | `CancellationToken`: cancel against register and unregister |
+//! | `shutdown.rs` | shutdown against concurrent submissions and wake-ups |
 
+mod shutdown;
 mod sleep;
+mod task;
+mod token;
+mod waker;
 
-use crate::sync::{AtomicBool, Ordering, Parker};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, Parker};
 
 /// A one-shot signal a model's main thread waits on.
 #[derive(Debug, Default)]
@@ -35,5 +48,42 @@ impl Signal {
         while !self.is_set() {
             self.parker.park();
         }
+    }
+}
+
+/// A shared counter of events (runs, drops) that a model asserts on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Count(Arc<AtomicUsize>);
+
+impl Count {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(AtomicUsize::new(0)))
+    }
+
+    pub(crate) fn add(&self) {
+        // ORDERING: AcqRel, so that a count read after a join or a shutdown
+        // sees every event that happened before it.
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// A value that adds one to this count when it is dropped: captured by a
+    /// closure or a future, or returned as an output, it tells how many
+    /// times that closure, future or output was dropped.
+    pub(crate) fn tracker(&self) -> DropTracker {
+        DropTracker(self.clone())
+    }
+}
+
+/// Adds one to its [`Count`] when dropped.
+#[derive(Debug)]
+pub(crate) struct DropTracker(Count);
+
+impl Drop for DropTracker {
+    fn drop(&mut self) {
+        self.0.add();
     }
 }

@@ -34,7 +34,9 @@ use std::time::Duration;
 #[must_use = "dropping a Task detaches it: the task runs, and its result is dropped"]
 pub struct Task<T> {
     raw: RawTask,
-    _output: PhantomData<fn() -> T>,
+    /// The task owns a `T` that this handle may receive or drop: the handle
+    /// is `Send` only if `T` is.
+    _output: PhantomData<T>,
 }
 
 /// The name std and tokio give a handle to a spawned task's result.

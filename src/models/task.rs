@@ -1,0 +1,150 @@
+//! The task state machine of `task/state.rs`: join, completion, cancel and
+//! a dropped handle, racing each other.
+//!
+//! Every model counts the runs of the task's closure and the drops of what
+//! it captured and of its output: each closure runs at most once, each
+//! captured value and each output is dropped exactly once, and `join` says
+//! which outcome won. loom adds two checks of its own: a join that is never
+//! woken deadlocks, and a task that is never freed leaks its pool's
+//! registry `Arc`.
+
+use super::Count;
+use crate::ThreadPool;
+
+/// A task completing on a worker while an outside thread joins it: the
+/// joiner registers its waker and parks, the worker completes and wakes it.
+///
+/// Planted bug seen caught: `State::set_join_waker` publishing the waker
+/// without looking at `COMPLETE` (always `Ok`): when the task completes
+/// between the joiner's first look and its registration, nobody wakes the
+/// joiner and loom reports a deadlock.
+#[test]
+fn join_races_completion() {
+    loom::model(|| {
+        let pool = ThreadPool::new(1);
+        let (runs, captured_drops, output_drops) = (Count::new(), Count::new(), Count::new());
+        let captured = captured_drops.tracker();
+        let output = output_drops.tracker();
+        let ran = runs.clone();
+        let task = pool.spawn(move || {
+            let _captured = captured;
+            ran.add();
+            output
+        });
+        let value = task.join().expect("a plain task completes");
+        assert_eq!(runs.get(), 1);
+        assert_eq!(captured_drops.get(), 1);
+        assert_eq!(output_drops.get(), 0, "the joiner holds the output");
+        drop(value);
+        assert_eq!(output_drops.get(), 1);
+        drop(pool);
+    });
+}
+
+/// `cancel` racing the worker that starts the task, then `join`: one atomic
+/// transition decides, and `cancel`'s answer, the join result and the run
+/// count agree.
+///
+/// Planted bug seen caught: `State::transition_to_cancelled` claiming the
+/// stage even while `RUNNING` (no `is_running` branch): the canceller drops
+/// the closure the worker is running (double drop of the captured value) and
+/// both complete the task; loom reports the failed assertion on the drop
+/// count (or the debug assertion in `transition_to_complete`).
+#[test]
+fn cancel_races_start_then_join() {
+    loom::model(|| {
+        let pool = ThreadPool::new(1);
+        let (runs, captured_drops, output_drops) = (Count::new(), Count::new(), Count::new());
+        let captured = captured_drops.tracker();
+        let output = output_drops.tracker();
+        let ran = runs.clone();
+        let task = pool.spawn(move || {
+            let _captured = captured;
+            ran.add();
+            output
+        });
+        let stopped_before_start = task.cancel();
+        match task.join() {
+            Ok(value) => {
+                assert!(!stopped_before_start, "cancel said it won, yet the task ran");
+                assert_eq!(runs.get(), 1);
+                drop(value);
+            }
+            Err(error) => {
+                assert!(error.is_cancelled());
+                assert!(stopped_before_start, "cancel said it lost, yet no value");
+                assert_eq!(runs.get(), 0);
+            }
+        }
+        assert_eq!(captured_drops.get(), 1);
+        assert_eq!(output_drops.get(), runs.get());
+        drop(pool);
+    });
+}
+
+/// The handle dropped while the worker completes the task, with and
+/// without a `cancel` just before: whoever ends interest last drops the
+/// output, exactly once, and the allocation is freed.
+///
+/// Planted bug seen caught: `State::drop_join_interest` returning
+/// `drop_output: false` for a complete task: when the handle goes after the
+/// completion, nobody drops the output (the drop count assertion fails; the
+/// task is still freed, its output leaked).
+#[test]
+fn dropped_handle_races_completion() {
+    loom::model(|| {
+        let pool = ThreadPool::new(1);
+        let (runs, captured_drops, output_drops) = (Count::new(), Count::new(), Count::new());
+        for cancel_first in [false, true] {
+            let captured = captured_drops.tracker();
+            let output = output_drops.tracker();
+            let ran = runs.clone();
+            let task = pool.spawn(move || {
+                let _captured = captured;
+                ran.add();
+                output
+            });
+            if cancel_first {
+                let _ = task.cancel();
+            }
+            drop(task);
+        }
+        // Shutdown runs what is still queued and joins the worker.
+        drop(pool);
+        assert!(runs.get() >= 1, "the task that was not cancelled ran");
+        assert_eq!(captured_drops.get(), 2);
+        assert_eq!(output_drops.get(), runs.get());
+    });
+}
+
+/// A task joined on the worker that spawned it (run inline, as .NET
+/// inlines) while a second worker steals its queue entry: the claim and the
+/// steal race through one transition, and the closure runs once.
+///
+/// Planted bug seen caught: `State::transition_to_running` ignoring
+/// `RUNNING` (running whenever it is not `COMPLETE`): the thief runs the
+/// closure the joiner claimed, a double run and a double drop (failed
+/// assertion on the run count, or on `transition_to_complete`'s).
+#[test]
+fn inline_join_races_steal() {
+    loom::model(|| {
+        let pool = ThreadPool::new(2);
+        let (runs, captured_drops) = (Count::new(), Count::new());
+        let captured = captured_drops.tracker();
+        let ran = runs.clone();
+        let outer = pool.spawn(move || {
+            // On a worker: the inner task goes on this worker's own deque,
+            // where the other worker may steal it.
+            let inner = crate::spawn(move || {
+                let _captured = captured;
+                ran.add();
+                21
+            });
+            inner.join().expect("the inner task completes") * 2
+        });
+        assert_eq!(outer.join().expect("the outer task completes"), 42);
+        assert_eq!(runs.get(), 1);
+        assert_eq!(captured_drops.get(), 1);
+        drop(pool);
+    });
+}
