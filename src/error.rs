@@ -64,6 +64,14 @@ pub enum BuildErrorKind {
         /// The operating system's error.
         source: io::Error,
     },
+    /// The `thread_name` closure panicked, or gave a name the system cannot
+    /// use (one with a NUL byte).
+    InvalidThreadName {
+        /// Index of the worker being named.
+        index: usize,
+        /// What went wrong.
+        message: String,
+    },
     /// The `on_thread_start` hook panicked on a worker.
     StartHookPanicked {
         /// Index of the worker whose hook panicked.
@@ -122,6 +130,9 @@ impl fmt::Display for BuildError {
             ),
             BuildErrorKind::ThreadSpawn { index, source } => {
                 write!(f, "failed to start worker thread {index}: {source}")
+            }
+            BuildErrorKind::InvalidThreadName { index, message } => {
+                write!(f, "cannot name worker thread {index}: {message}")
             }
             BuildErrorKind::StartHookPanicked { index, message } => match message {
                 Some(message) => {

@@ -18,6 +18,35 @@ use std::fmt;
 /// [`BuildErrorKind::TooManyThreads`] instead of trying to start it.
 pub const MAX_THREADS: usize = 4096;
 
+/// The smallest stack a worker gets: a smaller [`Builder::stack_size`] is
+/// raised to it, since a worker needs some stack of its own to run jobs and
+/// to contain their panics.
+const MIN_STACK_SIZE: usize = 64 * 1024;
+
+/// Worker `index`'s thread name: from the user's `thread_name` closure
+/// (which may panic, or return a name the system refuses), or the default.
+fn thread_name_for(
+    thread_name: &mut Option<Box<dyn FnMut(usize) -> String>>,
+    index: usize,
+) -> Result<String, BuildErrorKind> {
+    let Some(name) = thread_name else {
+        return Ok(format!("taskpool-worker-{index}"));
+    };
+    let name = unwind::catch(|| name(index)).map_err(|payload| {
+        let message = unwind::payload_message(&*payload)
+            .map_or_else(|| "the closure panicked".to_owned(), |m| format!("the closure panicked: {m}"));
+        unwind::drop_payload(payload);
+        BuildErrorKind::InvalidThreadName { index, message }
+    })?;
+    if name.contains('\0') {
+        return Err(BuildErrorKind::InvalidThreadName {
+            index,
+            message: format!("{name:?} contains a NUL byte"),
+        });
+    }
+    Ok(name)
+}
+
 /// Configures a [`ThreadPool`] before it starts.
 ///
 /// Every setting has a default: one thread per CPU, threads named
@@ -109,7 +138,9 @@ impl Builder {
         self
     }
 
-    /// How to name worker `index`'s thread.
+    /// How to name worker `index`'s thread. If the closure panics, or gives
+    /// a name with a NUL byte, `build` fails with
+    /// [`BuildErrorKind::InvalidThreadName`].
     ///
     /// # Examples
     ///
@@ -130,7 +161,8 @@ impl Builder {
         self
     }
 
-    /// The stack size of each worker thread, in bytes.
+    /// The stack size of each worker thread, in bytes (at least 64 KiB:
+    /// smaller sizes are raised to it).
     ///
     /// Deeply nested blocking joins run on one worker's stack (see
     /// [`Task::join`](crate::Task::join)); give such programs a bigger stack.
@@ -244,6 +276,7 @@ impl Builder {
     ///
     /// [`BuildErrorKind::TooManyThreads`] above [`MAX_THREADS`];
     /// [`BuildErrorKind::ThreadSpawn`] if the system refuses a thread;
+    /// [`BuildErrorKind::InvalidThreadName`] if `thread_name` fails;
     /// [`BuildErrorKind::StartHookPanicked`] if a start hook panics. In each
     /// case the threads already started are stopped and joined first.
     ///
@@ -287,13 +320,16 @@ impl Builder {
         let mut handles = Vec::with_capacity(threads);
         let mut spawn_error = None;
         for (index, deque) in deques.into_iter().enumerate() {
-            let name = match &mut thread_name {
-                Some(name) => name(index),
-                None => format!("taskpool-worker-{index}"),
+            let name = match thread_name_for(&mut thread_name, index) {
+                Ok(name) => name,
+                Err(kind) => {
+                    spawn_error = Some(kind);
+                    break;
+                }
             };
             let mut builder = thread::Builder::new().name(name);
             if let Some(bytes) = stack_size {
-                builder = builder.stack_size(bytes);
+                builder = builder.stack_size(bytes.max(MIN_STACK_SIZE));
             }
             let start = WorkerStart {
                 index,

@@ -348,7 +348,7 @@ impl Drop for ThreadPool {
 
 impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.registry.sleep.snapshot();
+        let state = self.registry.sleep.gate();
         f.debug_struct("ThreadPool")
             .field("threads", &self.registry.threads())
             .field("queued", &self.registry.queued())

@@ -6,7 +6,7 @@
 
 use super::job::JobRef;
 use super::queue::{Injector, Steal, Stealer};
-use super::sleep::{Refused, Sleep, Stranded};
+use super::sleep::{Refused, Sleep};
 use crate::sync::{AtomicU64, Condvar, Mutex, OnceLock, Ordering};
 use crate::unwind::{self, Payload};
 use crossbeam_utils::CachePadded;
@@ -66,6 +66,7 @@ impl std::fmt::Debug for Registry {
         f.debug_struct("Registry")
             .field("threads", &self.stealers.len())
             .field("sleep", &self.sleep.snapshot())
+            .field("gate", &self.sleep.gate())
             .finish_non_exhaustive()
     }
 }
@@ -102,32 +103,12 @@ impl Registry {
     /// a woken task) only once the pool terminated.
     #[inline]
     pub(crate) fn inject(&self, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
-        if let Err(Refused) = self.sleep.may_inject(from_outside) {
+        if let Err(Refused) = self.sleep.enter_submit(from_outside) {
             return Err(job);
         }
         self.injector.push(job);
-        if let Err(Stranded) = self.sleep.notify_injected() {
-            self.run_stranded();
-        }
+        self.sleep.leave_submit(true);
         Ok(())
-    }
-
-    /// The pool terminated while we pushed: its workers may be gone, so the
-    /// pushing thread runs what is left on the injector (its own job, and
-    /// any other that raced the same way). Every job still runs exactly once.
-    #[cold]
-    fn run_stranded(&self) {
-        loop {
-            match self.injector.steal() {
-                Steal::Success(job) => {
-                    if let Err(payload) = unwind::catch(|| job.run()) {
-                        self.report_panic(payload);
-                    }
-                }
-                Steal::Empty => return,
-                Steal::Retry => crate::sync::thread::yield_now(),
-            }
-        }
     }
 
     /// Takes one job from the injector, moving a batch more to `dest`.

@@ -3,7 +3,7 @@
 use crate::sync::{AtomicU64, Mutex, Ordering, Parker, fence};
 use crossbeam_utils::CachePadded;
 
-/// Bits per count field of the word; enough for [`crate::MAX_THREADS`].
+/// Bits per count field of the sleep word; enough for [`crate::MAX_THREADS`].
 const COUNT_BITS: u32 = 14;
 const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 
@@ -11,21 +11,24 @@ const SLEEPING_SHIFT: u32 = 0;
 const SEARCHING_SHIFT: u32 = COUNT_BITS;
 const BLOCKED_SHIFT: u32 = 2 * COUNT_BITS;
 
-/// One worker in the idle list.
+/// Sleep word: one worker in the idle list.
 const SLEEPING_ONE: u64 = 1 << SLEEPING_SHIFT;
-/// One worker looking for work.
+/// Sleep word: one worker looking for work.
 const SEARCHING_ONE: u64 = 1 << SEARCHING_SHIFT;
-/// One sleeping worker that is inside a job (waiting in a `join`).
+/// Sleep word: one sleeping worker that is inside a job (waiting in a `join`).
 const BLOCKED_ONE: u64 = 1 << BLOCKED_SHIFT;
-/// Shutdown began: submissions from outside the pool are refused.
-const CLOSED: u64 = 1 << (3 * COUNT_BITS);
-/// The pool stopped: every submission is refused and workers exit.
-const TERMINATED: u64 = CLOSED << 1;
+
+/// Gate: one thread between `enter_submit` and `leave_submit`.
+const SUBMITTING_ONE: u64 = 1;
+/// Gate: shutdown began; submissions from outside the pool are refused.
+const CLOSED: u64 = 1 << 62;
+/// Gate: the pool stopped; every submission is refused and workers exit.
+const TERMINATED: u64 = 1 << 63;
+const SUBMITTING_MASK: u64 = CLOSED - 1;
 
 const _: () = assert!(crate::MAX_THREADS as u64 <= COUNT_MASK);
-const _: () = assert!(TERMINATED.leading_zeros() >= 1);
 
-/// A decoded copy of the coordination word.
+/// A decoded copy of the sleep word.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Snapshot(u64);
 
@@ -39,12 +42,6 @@ impl Snapshot {
     pub(crate) fn blocked(self) -> usize {
         ((self.0 >> BLOCKED_SHIFT) & COUNT_MASK) as usize
     }
-    pub(crate) fn is_closed(self) -> bool {
-        self.0 & CLOSED != 0
-    }
-    pub(crate) fn is_terminated(self) -> bool {
-        self.0 & TERMINATED != 0
-    }
     /// A submission that sees this word must wake a sleeper.
     fn needs_wake(self) -> bool {
         self.searching() == 0 && self.sleeping() > 0
@@ -57,9 +54,23 @@ impl std::fmt::Debug for Snapshot {
             .field("sleeping", &self.sleeping())
             .field("searching", &self.searching())
             .field("blocked", &self.blocked())
-            .field("closed", &self.is_closed())
-            .field("terminated", &self.is_terminated())
             .finish()
+    }
+}
+
+/// A decoded copy of the gate.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Gate(u64);
+
+impl Gate {
+    fn submitting(self) -> u64 {
+        self.0 & SUBMITTING_MASK
+    }
+    pub(crate) fn is_closed(self) -> bool {
+        self.0 & CLOSED != 0
+    }
+    pub(crate) fn is_terminated(self) -> bool {
+        self.0 & TERMINATED != 0
     }
 }
 
@@ -68,10 +79,6 @@ impl std::fmt::Debug for Snapshot {
 #[derive(Debug)]
 pub(crate) struct Refused;
 
-/// The pool terminated while a job was being pushed on the injector: no
-/// worker may be left to run it.
-#[derive(Debug)]
-pub(crate) struct Stranded;
 
 /// How a worker left [`Sleep::sleep`].
 #[derive(Debug, PartialEq, Eq)]
@@ -101,7 +108,11 @@ impl Sleeper {
 /// The sleep/wake state of one pool. See the module doc for the protocol.
 #[derive(Debug)]
 pub(crate) struct Sleep {
+    /// The sleep word: written by workers.
     state: CachePadded<AtomicU64>,
+    /// The gate: written by threads that push on the injector, and once
+    /// each by `close` and termination.
+    gate: CachePadded<AtomicU64>,
     idle: Mutex<Vec<Sleeper>>,
     parkers: Box<[CachePadded<Parker>]>,
     parks: AtomicU64,
@@ -114,6 +125,7 @@ impl Sleep {
         Self {
             // Workers start as searchers: they look for work before sleeping.
             state: CachePadded::new(AtomicU64::new(threads as u64 * SEARCHING_ONE)),
+            gate: CachePadded::new(AtomicU64::new(0)),
             idle: Mutex::new(Vec::with_capacity(threads)),
             parkers: (0..threads).map(|_| CachePadded::new(Parker::new())).collect(),
             parks: AtomicU64::new(0),
@@ -127,6 +139,10 @@ impl Sleep {
 
     pub(crate) fn snapshot(&self) -> Snapshot {
         Snapshot(self.state.load(Ordering::SeqCst))
+    }
+
+    pub(crate) fn gate(&self) -> Gate {
+        Gate(self.gate.load(Ordering::SeqCst))
     }
 
     /// How many times workers parked, and were woken, since the pool started.
@@ -178,48 +194,49 @@ impl Sleep {
         }
     }
 
-    /// Before a push on the injector: refuses it if the pool is closed (for
-    /// `from_outside` submissions) or terminated (for all of them: the
-    /// others re-queue work the pool already accepted, like a woken task).
+    /// Announces a push on the injector. `from_outside` submissions are
+    /// refused once the pool is closed; the others (work the pool already
+    /// accepted, like a woken task) only once it terminated.
     #[inline]
-    pub(crate) fn may_inject(&self, from_outside: bool) -> Result<(), Refused> {
-        // ORDERING: Relaxed is enough to refuse: a submission that misses a
-        // concurrent close is simply accepted, and the fence in
-        // `notify_injected` catches one that misses termination.
-        let now = Snapshot(self.state.load(Ordering::Relaxed));
-        if now.is_terminated() || (from_outside && now.is_closed()) {
+    pub(crate) fn enter_submit(&self, from_outside: bool) -> Result<(), Refused> {
+        // ORDERING: SeqCst read-modify-write of the gate; see the module doc.
+        let before = Gate(self.gate.fetch_add(SUBMITTING_ONE, Ordering::SeqCst));
+        if before.is_terminated() || (from_outside && before.is_closed()) {
+            self.leave_submit(false);
             return Err(Refused);
         }
         Ok(())
     }
 
-    /// After a push on the injector: wakes a sleeper if nobody searches.
-    /// Returns `Err(Stranded)` if the pool terminated meanwhile; the caller
-    /// must then run what is left on the injector itself.
+    /// Ends what `enter_submit` began, after the push (or without one), and
+    /// wakes a sleeper if nobody searches.
     #[inline]
-    pub(crate) fn notify_injected(&self) -> Result<(), Stranded> {
+    pub(crate) fn leave_submit(&self, pushed: bool) {
+        // ORDERING: SeqCst read-modify-write of the gate: the terminating
+        // worker's compare-exchange reads it, and with it our push.
+        let before = Gate(self.gate.fetch_sub(SUBMITTING_ONE, Ordering::SeqCst));
         // ORDERING: pairs with the fence after a sleeper's registration
-        // (Dekker): either we see the sleeper, or its recheck sees our push;
-        // and with the fence after `try_terminate`: either we see
-        // TERMINATED, or the terminating worker's sweep sees our push.
+        // (Dekker): either we see the sleeper, or its recheck sees our push.
         fence(Ordering::SeqCst);
         let now = Snapshot(self.state.load(Ordering::Relaxed));
-        if now.is_terminated() {
-            return Err(Stranded);
-        }
-        if now.needs_wake() {
+        // A worker that saw this submission in flight did not declare the
+        // pool quiescent; if it was the last in flight, let a worker re-check.
+        let last_in_closed_pool = before.is_closed() && before.submitting() == 1;
+        if (pushed || last_in_closed_pool) && now.needs_wake() {
             self.wake_one();
         }
-        Ok(())
     }
 
     /// Begins shutdown: refuse outside submissions from now on. Returns
     /// `false` if it had already begun.
     pub(crate) fn close(&self) -> bool {
-        // ORDERING: SeqCst read-modify-write of the word.
-        let before = Snapshot(self.state.fetch_or(CLOSED, Ordering::SeqCst));
-        // If everyone sleeps, wake one so that quiescence gets evaluated.
-        if !before.is_closed() && before.needs_wake() {
+        // ORDERING: SeqCst read-modify-write of the gate.
+        let before = Gate(self.gate.fetch_or(CLOSED, Ordering::SeqCst));
+        // ORDERING: as in `leave_submit`: if everyone sleeps, wake one, so
+        // that quiescence gets evaluated.
+        fence(Ordering::SeqCst);
+        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        if !before.is_closed() && now.needs_wake() {
             self.wake_one();
         }
         !before.is_closed()
@@ -230,7 +247,7 @@ impl Sleep {
         let mut idle = self.idle.lock();
         // Under the lock the idle list and the counts agree.
         let now = self.snapshot();
-        if now.searching() > 0 || now.is_terminated() {
+        if now.searching() > 0 || self.gate().is_terminated() {
             return false;
         }
         let Some(sleeper) = idle.pop() else {
@@ -258,8 +275,8 @@ impl Sleep {
     /// Stops the pool at once (a build that failed before any work existed).
     pub(crate) fn terminate_now(&self) {
         let idle = self.idle.lock();
-        // ORDERING: SeqCst read-modify-write of the word.
-        self.state.fetch_or(CLOSED | TERMINATED, Ordering::SeqCst);
+        // ORDERING: SeqCst read-modify-write of the gate.
+        self.gate.fetch_or(CLOSED | TERMINATED, Ordering::SeqCst);
         self.unpark_all(idle);
     }
 
@@ -280,7 +297,7 @@ impl Sleep {
         let sleeper = Sleeper { index, blocked };
         let registered = {
             let mut idle = self.idle.lock();
-            if self.snapshot().is_terminated() {
+            if self.gate().is_terminated() {
                 return Wakeup::Terminated { sweep: false };
             }
             idle.push(sleeper);
@@ -293,10 +310,13 @@ impl Sleep {
         // ORDERING: pairs with the fence in `notify_pushed_locally` (Dekker):
         // either the pusher sees our registration or we see its push.
         fence(Ordering::SeqCst);
+        // Read the gate before the recheck: if it shows CLOSED, every push
+        // that happened before the close is visible to the recheck.
+        let gate = self.gate();
         if has_work() {
             return self.cancel_sleep(sleeper);
         }
-        if registered.is_closed() && registered.sleeping() == self.threads() {
+        if registered.sleeping() == self.threads() && gate.is_closed() && gate.submitting() == 0 {
             if on_quiescent() || has_work() {
                 return self.cancel_sleep(sleeper);
             }
@@ -306,7 +326,7 @@ impl Sleep {
         }
         self.parks.fetch_add(1, Ordering::Relaxed);
         self.parkers[index].park();
-        if self.snapshot().is_terminated() {
+        if self.gate().is_terminated() {
             Wakeup::Terminated { sweep: false }
         } else {
             Wakeup::Searching
@@ -324,20 +344,33 @@ impl Sleep {
         }
         drop(idle);
         self.parkers[sleeper.index].park();
-        if self.snapshot().is_terminated() {
+        if self.gate().is_terminated() {
             Wakeup::Terminated { sweep: false }
         } else {
             Wakeup::Searching
         }
     }
 
-    /// Sets `TERMINATED` if the word is still exactly `registered`.
+    /// Sets `TERMINATED` if every worker still sleeps exactly as when this
+    /// one registered, the pool is closed, and nobody is submitting.
     fn try_terminate(&self, registered: Snapshot) -> bool {
         let idle = self.idle.lock();
-        // ORDERING: SeqCst; see the fence below.
-        let swapped = self.state.compare_exchange(
-            registered.0,
-            registered.0 | TERMINATED,
+        // Under the idle lock, with every worker asleep, the sleep word
+        // cannot change: only wake-ups and registrations change it, and they
+        // take this lock.
+        if self.snapshot() != registered {
+            return false;
+        }
+        let gate = self.gate();
+        if !gate.is_closed() || gate.submitting() != 0 {
+            return false;
+        }
+        // ORDERING: SeqCst compare-exchange of the gate: on success it read
+        // the last `leave_submit`, so this worker's sweep sees its push; a
+        // later `enter_submit` reads TERMINATED and is refused.
+        let swapped = self.gate.compare_exchange(
+            gate.0,
+            gate.0 | TERMINATED,
             Ordering::SeqCst,
             Ordering::SeqCst,
         );
@@ -345,10 +378,6 @@ impl Sleep {
             return false;
         }
         self.unpark_all(idle);
-        // ORDERING: pairs with the fence in `notify_injected`: a push that
-        // this worker's sweep does not see is one whose pusher sees
-        // TERMINATED and runs it.
-        fence(Ordering::SeqCst);
         true
     }
 

@@ -351,10 +351,16 @@ impl RawTask {
         matches!(self.request_cancel(), ToCancelled::Claimed { started: false })
     }
 
-    /// Cancels an async task that waits for a wake-up; returns `true` if it
-    /// did (the task completed as cancelled here).
+    /// Cancels an async task that waits for a wake-up (idle, and not
+    /// queued: a queued task will run); returns `true` if it did (the task
+    /// completed as cancelled here).
     pub(crate) fn cancel_if_idle(&self) -> bool {
-        matches!(self.request_cancel(), ToCancelled::Claimed { .. })
+        if !self.state().cancel_if_idle() {
+            return false;
+        }
+        // SAFETY: the transition gave us the stage.
+        unsafe { (self.vtable().cancel_claimed)(self) };
+        true
     }
 
     fn request_cancel(&self) -> ToCancelled {

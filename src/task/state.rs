@@ -31,6 +31,7 @@
 //! | [`State::transition_to_idle`] | `RUNNING` after `Poll::Pending` | idle, or `SCHEDULED` again, or stays `RUNNING` if cancelled | drops its reference; re-queues; or cancels |
 //! | [`State::transition_to_notified`] | a wake-up | `SCHEDULED` (+1 reference) if idle; `SCHEDULED` only if running | queues the task, or nothing |
 //! | [`State::transition_to_cancelled`] | a `cancel` | `RUNNING` + `CANCELLED` if idle; `CANCELLED` if running | drops the stage and completes; or lets the runner see the flag |
+//! | [`State::cancel_if_idle`] | shutdown, idle and not `SCHEDULED` | `RUNNING` + `CANCELLED` | drops the future and completes |
 //! | [`State::set_join_waker`] / [`State::unset_join_waker`] | handle side, not `COMPLETE` | `JOIN_WAKER` set / unset | the handle waits / may replace its waker |
 //! | [`State::drop_join_interest`] | the handle is dropped | not `JOIN_INTEREST` | drops the output if complete, and its waker if it owns the slot |
 //!
@@ -376,6 +377,19 @@ impl State {
                     started: s.is_started(),
                 };
                 (Some(s.0 | CANCELLED | RUNNING | STARTED), claimed)
+            }
+        })
+    }
+
+    /// Shutdown cancels an async task that waits for a wake-up: idle, not
+    /// queued, not running. Claims it as `transition_to_cancelled` does, or
+    /// returns `false` and changes nothing.
+    pub(crate) fn cancel_if_idle(&self) -> bool {
+        self.update(|s| {
+            if s.is_complete() || s.is_running() || s.is_scheduled() {
+                (None, false)
+            } else {
+                (Some(s.0 | CANCELLED | RUNNING | STARTED), true)
             }
         })
     }
