@@ -41,7 +41,12 @@ fn main() {
     println!("Main thread continues executing...");
 
     work_item_done.recv().expect("the work item signals");
-    let message = task.join().expect("the task neither panics nor is cancelled");
+    let message = task
+        .join()
+        .expect("the task neither panics nor is cancelled");
     println!("{message}");
-    println!("Both finished after {:.2} s; main waited for each of them.", start.elapsed().as_secs_f64());
+    println!(
+        "Both finished after {:.2} s; main waited for each of them.",
+        start.elapsed().as_secs_f64()
+    );
 }

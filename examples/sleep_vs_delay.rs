@@ -38,15 +38,21 @@ fn main() {
 
     // Level 2: each task waits on the timer, holding no worker.
     let start = Instant::now();
-    let tasks: Vec<_> = (0..ITEMS).map(|_| pool.spawn_async(taskpool::sleep(NAP))).collect();
+    let tasks: Vec<_> = (0..ITEMS)
+        .map(|_| pool.spawn_async(taskpool::sleep(NAP)))
+        .collect();
     for task in tasks {
-        task.join().expect("a sleep neither panics nor is cancelled");
+        task.join()
+            .expect("a sleep neither panics nor is cancelled");
     }
     let non_blocking = start.elapsed();
 
     println!("{ITEMS} x 10 ms on a pool of 2 threads");
     println!("  execute + std::thread::sleep    {:>8.1} ms", ms(blocking));
-    println!("  spawn_async + taskpool::sleep   {:>8.1} ms", ms(non_blocking));
+    println!(
+        "  spawn_async + taskpool::sleep   {:>8.1} ms",
+        ms(non_blocking)
+    );
     println!(
         "Why: a blocked thread runs nothing else, so 2 threads serve the 100 naps two at a time; \
          an awaited sleep returns its thread to the pool, so all 100 naps overlap."

@@ -363,7 +363,8 @@ impl Drop for CancellationRegistration {
         // Not pending: it ran, or it runs right now. Wait for it, unless
         // this is the callback itself unregistering.
         let me = thread::current().id();
-        while matches!(callbacks.running, Some((running, thread)) if running == id && thread != me) {
+        while matches!(callbacks.running, Some((running, thread)) if running == id && thread != me)
+        {
             node.callback_done.wait(&mut callbacks);
         }
     }

@@ -57,8 +57,8 @@ impl LiveTasks {
     /// Adds `task`; returns its key.
     fn insert(&self, task: RawTask) -> usize {
         let outside = self.shards.len() - 1;
-        let shard = WorkerThread::with_current(|worker| worker.map_or(outside, |w| w.index()))
-            .min(outside);
+        let shard =
+            WorkerThread::with_current(|worker| worker.map_or(outside, |w| w.index())).min(outside);
         let mut slab = self.shards[shard].lock();
         let index = match slab.free.pop() {
             Some(index) => {

@@ -10,7 +10,7 @@
 //! have finished. From outside the pool, `join` sends itself to a worker and
 //! blocks until it is done.
 
-use crate::pool::{self, JobHeader, JobRef, JobVTable, Registry, ThreadPool, WorkerThread};
+use crate::pool::{self, JobData, JobRef, Registry, ThreadPool, WorkerThread};
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use crate::task::with_thread_waker;
 use crate::unwind::{self, Payload};
@@ -26,11 +26,8 @@ enum Owner {
 }
 
 /// A closure and its result slot, on the stack of the thread that waits
-/// for it. `#[repr(C)]` with the header first: the queued `JobRef` points
-/// at it.
-#[repr(C)]
+/// for it; the queued `JobRef`'s word points at it.
 struct StackJob<F, R> {
-    header: JobHeader,
     closure: UnsafeCell<Option<F>>,
     result: UnsafeCell<Option<Result<R, Payload>>>,
     done: AtomicBool,
@@ -42,11 +39,8 @@ where
     F: FnOnce() -> R + Send,
     R: Send,
 {
-    const VTABLE: JobVTable = JobVTable { run: Self::run };
-
     fn new(closure: F, owner: Owner) -> Self {
         StackJob {
-            header: JobHeader::new(&Self::VTABLE),
             closure: UnsafeCell::new(Some(closure)),
             result: UnsafeCell::new(None),
             done: AtomicBool::new(false),
@@ -61,14 +55,13 @@ where
     /// The job must stay where it is, and the caller must not return (or
     /// unwind) before `is_done()` holds or it popped the `JobRef` back.
     unsafe fn as_job_ref(&self) -> JobRef {
-        // SAFETY: the header starts this `#[repr(C)]` job, whose vtable's
-        // `run` runs it once; the caller keeps it alive until then, and
-        // `F: Send, R: Send` let it run anywhere.
-        unsafe { JobRef::from_raw(NonNull::from(&self.header)) }
+        // SAFETY: `run` runs this job once; the caller keeps it alive until
+        // then, and `F: Send, R: Send` let it run anywhere.
+        unsafe { JobRef::from_pointer(Self::run, NonNull::from(self)) }
     }
 
     fn is(&self, job: &JobRef) -> bool {
-        job.points_to(&self.header)
+        job.is(Self::run, NonNull::from(self))
     }
 
     fn is_done(&self) -> bool {
@@ -85,14 +78,14 @@ where
         unwind::catch(closure.expect("a stack job runs once"))
     }
 
-    /// `JobVTable::run`, on the thief's thread.
+    /// The queued job's `run`, on the thief's thread.
     ///
     /// # Safety
     ///
-    /// `header` points into a live `StackJob<F, R>` whose owner waits for it.
-    unsafe fn run(header: NonNull<JobHeader>) {
+    /// `data` points to a live `StackJob<F, R>` whose owner waits for it.
+    unsafe fn run(data: JobData) {
         // SAFETY: by the contract the job is live until `done` is set.
-        let job = unsafe { header.cast::<Self>().as_ref() };
+        let job = unsafe { &*data.assume_init().cast::<Self>() };
         // SAFETY: the pool runs a queued job once, and the owner does not
         // touch the closure or result while the job is queued and not done.
         let closure = job.closure.with_mut(|slot| unsafe { (*slot).take() });

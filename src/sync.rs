@@ -21,13 +21,17 @@ pub(crate) use std::sync::{Mutex as StaticMutex, OnceLock};
 /// been called at least once since the last `park` returned.
 ///
 /// Several `unpark`s before one `park` collapse into one token; a `park`
-/// without a token blocks. Built from a mutex and a condition variable so it
-/// works unchanged under loom; the atomic fast path keeps the mutex off the
-/// common case where the token is already there or nobody is parked.
+/// without a token blocks. Only one thread, the parker's owner, parks on it.
+/// Normally it sleeps in `std::thread::park` (a futex: the cheapest wake-up
+/// there is); under loom, on a mutex and condition variable the model sees.
 #[derive(Debug, Default)]
 pub(crate) struct Parker {
     state: AtomicUsize,
+    #[cfg(not(loom))]
+    owner: OnceLock<thread::Thread>,
+    #[cfg(loom)]
     lock: Mutex<()>,
+    #[cfg(loom)]
     condvar: Condvar,
 }
 
@@ -40,42 +44,80 @@ impl Parker {
         Self::default()
     }
 
-    /// Blocks until a token is available or `timeout` passed; consumes the
-    /// token if there is one. Returns `true` if it did.
-    pub(crate) fn park_timeout(&self, timeout: std::time::Duration) -> bool {
-        // ORDERING: as in `park`.
-        if self
-            .state
+    /// Consumes the token if there is one.
+    fn take_token(&self) -> bool {
+        // ORDERING: Acquire pairs with the Release swap in `unpark`, so what
+        // the unparker wrote before unparking is visible after we return.
+        self.state
             .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
-        {
-            return true;
-        }
-        let mut guard = self.lock.lock();
-        if self
-            .state
-            .compare_exchange(EMPTY, PARKED, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-        {
-            // ORDERING: as in `park`: the token arrived meanwhile.
-            self.state.swap(EMPTY, Ordering::Acquire);
-            return true;
-        }
-        self.condvar.wait_for(&mut guard, timeout);
-        // ORDERING: as in `park`. Whether we timed out or not, leave EMPTY.
-        self.state.swap(EMPTY, Ordering::Acquire) == NOTIFIED
     }
 
     /// Blocks until a token is available, then consumes it.
     pub(crate) fn park(&self) {
-        // ORDERING: Acquire pairs with the Release swap in `unpark`, so what
-        // the unparker wrote before unparking is visible after we return.
-        if self
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
+        self.park_until(None);
+    }
+
+    /// Blocks until a token is available or `timeout` passed; consumes the
+    /// token if there is one. Returns `true` if it did.
+    pub(crate) fn park_timeout(&self, timeout: std::time::Duration) -> bool {
+        self.park_until(std::time::Instant::now().checked_add(timeout))
+    }
+
+    #[cfg(not(loom))]
+    fn park_until(&self, deadline: Option<std::time::Instant>) -> bool {
+        if self.take_token() {
+            return true;
+        }
+        self.owner.get_or_init(thread::current);
+        // ORDERING: AcqRel: publishes the owner's handle to the unparker
+        // that reads PARKED; acquires a token that arrived meanwhile.
+        if let Err(NOTIFIED) =
+            self.state
+                .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
         {
-            return;
+            self.state.store(EMPTY, Ordering::Relaxed);
+            return true;
+        }
+        loop {
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = std::time::Instant::now();
+                    if now >= deadline {
+                        // Give up, unless the token arrived at the last moment.
+                        // ORDERING: as in `take_token`.
+                        return self.state.swap(EMPTY, Ordering::Acquire) == NOTIFIED;
+                    }
+                    thread::park_timeout(deadline - now);
+                }
+            }
+            // `thread::park` also returns spuriously, or for someone else's
+            // `unpark` of this thread: only our token counts.
+            if self.take_token() {
+                return true;
+            }
+        }
+    }
+
+    /// Makes the token available, waking the parked owner if there is one.
+    #[cfg(not(loom))]
+    pub(crate) fn unpark(&self) {
+        // ORDERING: Release pairs with the Acquire in `take_token`; Acquire
+        // reads the owner's handle published with PARKED.
+        if self.state.swap(NOTIFIED, Ordering::AcqRel) == PARKED {
+            if let Some(owner) = self.owner.get() {
+                owner.unpark();
+            }
+        }
+    }
+
+    #[cfg(loom)]
+    fn park_until(&self, _deadline: Option<std::time::Instant>) -> bool {
+        // loom's condition variable never times out: a model never relies
+        // on a timeout.
+        if self.take_token() {
+            return true;
         }
         let mut guard = self.lock.lock();
         match self
@@ -84,30 +126,23 @@ impl Parker {
         {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                // ORDERING: Acquire, as above; the token arrived between the
-                // fast path and taking the lock.
+                // ORDERING: as in `take_token`.
                 self.state.swap(EMPTY, Ordering::Acquire);
-                return;
+                return true;
             }
             Err(other) => unreachable!("parker in state {other} while its owner parks"),
         }
         loop {
             self.condvar.wait(&mut guard);
-            // ORDERING: Acquire, as above. A wake-up without the token is
-            // spurious: wait again.
-            if self
-                .state
-                .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                return;
+            if self.take_token() {
+                return true;
             }
         }
     }
 
-    /// Makes the token available, waking the parked owner if there is one.
+    #[cfg(loom)]
     pub(crate) fn unpark(&self) {
-        // ORDERING: Release pairs with the Acquire in `park`.
+        // ORDERING: Release pairs with the Acquire in `take_token`.
         if self.state.swap(NOTIFIED, Ordering::Release) == PARKED {
             // Taking the lock orders this notify after the owner's `wait`
             // began: the owner set PARKED while holding it.
@@ -121,9 +156,7 @@ impl Parker {
 mod imp {
     pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
     pub(crate) use std::sync::Arc;
-    pub(crate) use std::sync::atomic::{
-        AtomicBool, AtomicU64, AtomicUsize, Ordering, fence,
-    };
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
     pub(crate) use std::thread;
     pub(crate) use std::thread_local;
 
@@ -158,9 +191,7 @@ mod imp {
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::Arc;
-    pub(crate) use loom::sync::atomic::{
-        AtomicBool, AtomicU64, AtomicUsize, Ordering, fence,
-    };
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
     pub(crate) use loom::thread;
     pub(crate) use loom::thread_local;
 
@@ -188,13 +219,17 @@ mod imp {
     impl<T> Deref for MutexGuard<'_, T> {
         type Target = T;
         fn deref(&self) -> &T {
-            self.0.as_ref().expect("guard present outside Condvar::wait")
+            self.0
+                .as_ref()
+                .expect("guard present outside Condvar::wait")
         }
     }
 
     impl<T> DerefMut for MutexGuard<'_, T> {
         fn deref_mut(&mut self) -> &mut T {
-            self.0.as_mut().expect("guard present outside Condvar::wait")
+            self.0
+                .as_mut()
+                .expect("guard present outside Condvar::wait")
         }
     }
 

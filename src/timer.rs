@@ -120,7 +120,9 @@ fn run_timer_thread(timer: &'static Timer) {
                 }
                 match heap.entries.peek().map(|e| e.deadline) {
                     Some(deadline) => {
-                        timer.changed.wait_for(&mut heap, deadline.saturating_duration_since(now));
+                        timer
+                            .changed
+                            .wait_for(&mut heap, deadline.saturating_duration_since(now));
                     }
                     None => timer.changed.wait(&mut heap),
                 }
@@ -355,6 +357,8 @@ impl<F: Future> Future for Timeout<F> {
 
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timeout").field("sleep", &self.sleep).finish()
+        f.debug_struct("Timeout")
+            .field("sleep", &self.sleep)
+            .finish()
     }
 }

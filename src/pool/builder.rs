@@ -33,8 +33,10 @@ fn thread_name_for(
         return Ok(format!("taskpool-worker-{index}"));
     };
     let name = unwind::catch(|| name(index)).map_err(|payload| {
-        let message = unwind::payload_message(&*payload)
-            .map_or_else(|| "the closure panicked".to_owned(), |m| format!("the closure panicked: {m}"));
+        let message = unwind::payload_message(&*payload).map_or_else(
+            || "the closure panicked".to_owned(),
+            |m| format!("the closure panicked: {m}"),
+        );
         unwind::drop_payload(payload);
         BuildErrorKind::InvalidThreadName { index, message }
     })?;

@@ -1,57 +1,25 @@
-//! The pool's one type-erased job: a thin pointer to a header that knows how
-//! to run itself.
+//! The pool's one type-erased job: a function and one word of data.
 //!
-//! Every queue holds [`JobRef`]s: one pointer each. The pointee starts with a
-//! [`JobHeader`], whose vtable's `run` consumes the job. Level 1 wraps a
-//! closure in a [`HeapJob`] (one allocation: the header and the closure);
-//! level 2 puts a `JobHeader` at the start of its task allocation and queues
-//! the task itself, so queueing a task allocates nothing more. This file is
-//! the only place that turns a job back into its concrete type.
+//! Every queue holds [`JobRef`]s, two words each: `run`, and the word it
+//! runs on. What the word is depends on who made the job:
+//!
+//! * a level-1 closure of at most one word (one `Arc`, one reference, one
+//!   integer: the common case) is stored *in* the word, so queueing it
+//!   allocates nothing;
+//! * a bigger closure is boxed, and the word is the box;
+//! * a level-2 task's word is its allocation, so queueing a task allocates
+//!   nothing either; a fork-join half's word points into the joining
+//!   thread's stack.
+//!
+//! This file is the only place that turns a level-1 job back into its
+//! concrete type.
 
+use std::mem::{self, MaybeUninit};
 use std::ptr::NonNull;
 
-/// How to run a job, given a pointer to its header.
-#[derive(Debug)]
-pub(crate) struct JobVTable {
-    /// Runs the job and releases what the `JobRef` owned.
-    ///
-    /// The pool calls it exactly once per queued `JobRef`. It may unwind (a
-    /// level-1 closure that panics); the worker catches that.
-    pub(crate) run: unsafe fn(NonNull<JobHeader>),
-}
-
-/// The first field of every queued allocation (`#[repr(C)]`, so a pointer to
-/// the allocation is a pointer to its header).
-///
-/// The vtable is held as a raw pointer, not a reference: level 2 points it at
-/// the first field of a larger `#[repr(C)]` vtable and casts it back, and a
-/// raw pointer keeps the provenance of the whole vtable where a reference
-/// would narrow it to this field.
-#[derive(Debug)]
-#[repr(C)]
-pub(crate) struct JobHeader {
-    vtable: *const JobVTable,
-}
-
-// SAFETY: the vtable pointer is to immutable `'static` data.
-unsafe impl Send for JobHeader {}
-// SAFETY: as above; a `JobHeader` is never written after creation.
-unsafe impl Sync for JobHeader {}
-
-impl JobHeader {
-    /// A header whose `run` is `vtable.run`.
-    ///
-    /// `vtable` must point to a `JobVTable` that lives forever (a promoted
-    /// constant): it is read from any thread, any time the job runs.
-    pub(crate) const fn new(vtable: *const JobVTable) -> Self {
-        Self { vtable }
-    }
-
-    /// The vtable pointer this header was created with.
-    pub(crate) fn vtable(&self) -> *const JobVTable {
-        self.vtable
-    }
-}
+/// The word a job runs on. `MaybeUninit` so that it can hold any bytes of a
+/// small closure, pointers (with their provenance) included.
+pub(crate) type JobData = MaybeUninit<*mut ()>;
 
 /// An owned, type-erased, queued job.
 ///
@@ -59,94 +27,125 @@ impl JobHeader {
 /// once; dropping one without running it leaks the job (the pool never does:
 /// shutdown runs everything queued).
 #[derive(Debug)]
-pub(crate) struct JobRef(NonNull<JobHeader>);
+pub(crate) struct JobRef {
+    run: unsafe fn(JobData),
+    data: JobData,
+}
 
 // SAFETY: a `JobRef` is created only from jobs whose content is `Send` (see
-// `HeapJob::into_job_ref` and level 2's tasks), and it is a unique handle to
-// run that job once, so moving it to another thread is moving the job.
+// `JobRef::new`'s contract), and it is a unique handle to run that job once,
+// so moving it to another thread is moving the job.
 unsafe impl Send for JobRef {}
 
 impl JobRef {
-    /// Wraps a pointer to a header.
+    /// A job that runs `run(data)`.
     ///
     /// # Safety
     ///
-    /// `header` must point to a live `JobHeader` at the start of an allocation
-    /// whose `run` may be called once, from any thread, and the caller hands
-    /// over its right to do so.
-    pub(crate) unsafe fn from_raw(header: NonNull<JobHeader>) -> Self {
-        Self(header)
+    /// `run(data)` may be called once, from any thread, and the caller hands
+    /// over its right to do so: what `data` owns or points to must be `Send`
+    /// and live until then.
+    pub(crate) unsafe fn new(run: unsafe fn(JobData), data: JobData) -> Self {
+        Self { run, data }
+    }
+
+    /// A job that runs `run(pointer)`; see [`JobRef::new`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`JobRef::new`].
+    pub(crate) unsafe fn from_pointer<T>(run: unsafe fn(JobData), pointer: NonNull<T>) -> Self {
+        // SAFETY: forwarded to the caller.
+        unsafe { Self::new(run, MaybeUninit::new(pointer.as_ptr().cast())) }
     }
 
     /// Runs the job, consuming it.
     #[inline]
     pub(crate) fn run(self) {
-        let header = self.0;
-        // SAFETY: by `from_raw`'s contract the header is live and this
-        // `JobRef` is the one right to run it, which we consume here.
-        // The vtable is a `'static` constant, by `JobHeader::new`'s contract.
-        unsafe {
-            let run = (*header.as_ref().vtable).run;
-            run(header)
+        // SAFETY: by `new`'s contract this `JobRef` is the one right to call
+        // `run(data)`, which we consume here.
+        unsafe { (self.run)(self.data) }
+    }
+
+    /// Whether this is the job `from_pointer(run, pointer)` made (a
+    /// fork-join finding its half on its deque).
+    pub(crate) fn is<T>(&self, run: unsafe fn(JobData), pointer: NonNull<T>) -> bool {
+        // Only a job with this very `run` can have a pointer as its word; a
+        // small closure's word may hold uninitialised bytes, so the word is
+        // read only after the functions match.
+        std::ptr::fn_addr_eq(self.run, run)
+            // SAFETY: a job whose `run` is `run` was made by `from_pointer`,
+            // whose word is an initialised pointer.
+            && unsafe { self.data.assume_init() } == pointer.as_ptr().cast::<()>()
+    }
+
+    /// Gives up the job without running it, for a submission the pool
+    /// refused: its run function and word, to take it apart.
+    pub(crate) fn into_parts(self) -> (unsafe fn(JobData), JobData) {
+        (self.run, self.data)
+    }
+}
+
+/// A level-1 closure, queued as a [`JobRef`].
+pub(crate) struct HeapJob<F>(F);
+
+impl<F: FnOnce() + Send + 'static> HeapJob<F> {
+    /// Whether `F` fits in the job's word (then it is not boxed).
+    const INLINE: bool = mem::size_of::<F>() <= mem::size_of::<JobData>()
+        && mem::align_of::<F>() <= mem::align_of::<JobData>();
+
+    /// The queued form of `closure`: in the job's word if it fits, boxed
+    /// otherwise.
+    #[inline]
+    pub(crate) fn into_job_ref(closure: F) -> JobRef {
+        if Self::INLINE {
+            let mut data = JobData::uninit();
+            // SAFETY: `INLINE` says `F` fits in the word, size and alignment.
+            unsafe { data.as_mut_ptr().cast::<F>().write(closure) };
+            // SAFETY: `run_inline` reads this `F` back once; `F: Send`.
+            unsafe { JobRef::new(Self::run_inline, data) }
+        } else {
+            let boxed = NonNull::from(Box::leak(Box::new(closure)));
+            // SAFETY: `run_boxed` frees this box once; `F: Send`.
+            unsafe { JobRef::from_pointer(Self::run_boxed, boxed) }
         }
     }
 
-    /// Whether this is the job whose header is `header`.
-    pub(crate) fn points_to(&self, header: &JobHeader) -> bool {
-        std::ptr::eq(self.0.as_ptr(), header)
-    }
-
-    /// Gives up the job without running it; `from_raw` takes it back.
-    pub(crate) fn into_raw(self) -> NonNull<JobHeader> {
-        self.0
-    }
-}
-
-/// A level-1 closure on the heap, behind a header.
-#[repr(C)]
-pub(crate) struct HeapJob<F> {
-    header: JobHeader,
-    closure: F,
-}
-
-impl<F: FnOnce() + Send + 'static> HeapJob<F> {
-    const VTABLE: JobVTable = JobVTable { run: Self::run };
-
-    /// Boxes `closure` and returns the queued form of it.
-    #[inline]
-    pub(crate) fn into_job_ref(closure: F) -> JobRef {
-        let job = Box::new(HeapJob {
-            header: JobHeader::new(&Self::VTABLE),
-            closure,
-        });
-        let header = NonNull::from(Box::leak(job)).cast::<JobHeader>();
-        // SAFETY: the header starts a `HeapJob<F>` we just leaked, `run` below
-        // frees it exactly once, and `F: Send` makes running it anywhere sound.
-        unsafe { JobRef::from_raw(header) }
-    }
-
-    /// Takes the closure back out of a `JobRef` without running it, for a
-    /// submission the pool refused.
+    /// Takes the closure back out of a `JobRef` the pool refused.
     ///
     /// # Safety
     ///
-    /// `job` must have come from `HeapJob::<F>::into_job_ref` with this `F`.
+    /// `job` must have come from `HeapJob::<F>::into_job_ref`.
     pub(crate) unsafe fn into_closure(job: JobRef) -> F {
-        // SAFETY: by the contract, the pointer is a leaked `Box<HeapJob<F>>`.
-        let job = unsafe { Box::from_raw(job.0.cast::<HeapJob<F>>().as_ptr()) };
-        let HeapJob { closure, .. } = *job;
-        closure
+        let (_, data) = job.into_parts();
+        Self::take(data)
+    }
+
+    /// Moves the closure out of a job's word.
+    fn take(data: JobData) -> F {
+        if Self::INLINE {
+            // SAFETY: the word holds an `F`, written by `into_job_ref`, and
+            // this is its one read.
+            unsafe { data.as_ptr().cast::<F>().read() }
+        } else {
+            // SAFETY: the word is the leaked box of `into_job_ref`, freed
+            // here once.
+            *unsafe { Box::from_raw(data.assume_init().cast::<F>()) }
+        }
     }
 
     /// # Safety
     ///
-    /// Called once, through the vtable, on a header made by `into_job_ref`.
-    unsafe fn run(header: NonNull<JobHeader>) {
-        // SAFETY: the vtable is only ever paired with a leaked
-        // `Box<HeapJob<F>>`, and `run` is called once.
-        let job = unsafe { Box::from_raw(header.cast::<HeapJob<F>>().as_ptr()) };
-        // Free the allocation before running, not after.
-        let HeapJob { closure, .. } = *job;
-        closure();
+    /// Called once, on a word made by `into_job_ref` with `INLINE`.
+    unsafe fn run_inline(data: JobData) {
+        Self::take(data)();
+    }
+
+    /// # Safety
+    ///
+    /// Called once, on a word made by `into_job_ref` without `INLINE`.
+    unsafe fn run_boxed(data: JobData) {
+        // The box is freed by `take`, before the closure runs.
+        Self::take(data)();
     }
 }

@@ -79,7 +79,6 @@ impl Gate {
 #[derive(Debug)]
 pub(crate) struct Refused;
 
-
 /// How a worker left [`Sleep::sleep`].
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Wakeup {
@@ -127,7 +126,9 @@ impl Sleep {
             state: CachePadded::new(AtomicU64::new(threads as u64 * SEARCHING_ONE)),
             gate: CachePadded::new(AtomicU64::new(0)),
             idle: Mutex::new(Vec::with_capacity(threads)),
-            parkers: (0..threads).map(|_| CachePadded::new(Parker::new())).collect(),
+            parkers: (0..threads)
+                .map(|_| CachePadded::new(Parker::new()))
+                .collect(),
             parks: AtomicU64::new(0),
             wakeups: AtomicU64::new(0),
         }
@@ -159,15 +160,22 @@ impl Sleep {
         self.state.fetch_add(SEARCHING_ONE, Ordering::SeqCst);
     }
 
-    /// A searching worker found a job. If it was the last searcher and
-    /// workers sleep, wake one: a submitter may have skipped its wake-up
-    /// because this worker was searching.
-    pub(crate) fn stop_searching(&self) {
-        // ORDERING: SeqCst read-modify-write of the word; see the module doc.
+    /// A searching worker found a job. If it was the last searcher, workers
+    /// sleep and more work is queued (`more_work`), wake one: a submitter
+    /// may have skipped its wake-up because this worker was searching.
+    /// Waking one unconditionally would put a second wake-up on the path of
+    /// every lone job that arrives at an idle pool.
+    pub(crate) fn stop_searching(&self, more_work: impl FnOnce() -> bool) {
+        // ORDERING: SeqCst read-modify-write of the sleep word.
         let before = Snapshot(self.state.fetch_sub(SEARCHING_ONE, Ordering::SeqCst));
         debug_assert!(before.searching() > 0, "stop_searching without searching");
         if before.searching() == 1 && before.sleeping() > 0 {
-            self.wake_one();
+            // ORDERING: pairs with a pusher's fence (Dekker): either it saw
+            // us stop searching and woke a sleeper itself, or we see its push.
+            fence(Ordering::SeqCst);
+            if more_work() {
+                self.wake_one();
+            }
         }
     }
 

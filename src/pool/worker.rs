@@ -3,7 +3,7 @@
 //!
 //! # Where a worker looks for work, in this order
 //!
-//! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first, so that outside
+//! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first (if it holds any), so that outside
 //!    submissions never starve behind a worker that keeps feeding its own
 //!    deque.
 //! 2. Its own deque, newest job first: the job pushed last is the one whose
@@ -32,8 +32,10 @@ use std::ptr;
 use std::task::{Wake, Waker};
 
 /// How many jobs a worker takes before it looks at the injector first.
-/// A prime, so that it does not beat in step with a program's own period.
-pub(crate) const INJECTOR_INTERVAL: u32 = 61;
+/// A prime, so that it does not beat in step with a program's own period;
+/// small, because the look is cheap (an `is_empty` check of the injector's
+/// two indices) and an outside job waits behind this many local ones.
+pub(crate) const INJECTOR_INTERVAL: u32 = 17;
 
 thread_local! {
     // loom's `thread_local!` takes no `const` initializer.
@@ -142,7 +144,7 @@ impl WorkerThread {
     pub(crate) fn find_work(&self) -> Option<JobRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        if tick % INJECTOR_INTERVAL == 0 {
+        if tick % INJECTOR_INTERVAL == 0 && !self.registry.injector.is_empty() {
             if let Some(job) = self.registry.steal_from_injector(&self.deque) {
                 return Some(job);
             }
@@ -248,7 +250,7 @@ impl WorkerThread {
             if let Some(job) = job {
                 if searching {
                     searching = false;
-                    sleep.stop_searching();
+                    sleep.stop_searching(|| self.registry.has_queued_work());
                 }
                 self.execute(job);
                 continue;
@@ -263,10 +265,14 @@ impl WorkerThread {
                 || self.registry.run_quiescence_hook(),
             );
             // A pool never terminates while one of its workers is blocked.
-            assert_eq!(wake, Wakeup::Searching, "pool terminated under a blocked worker");
+            assert_eq!(
+                wake,
+                Wakeup::Searching,
+                "pool terminated under a blocked worker"
+            );
         }
         if searching {
-            sleep.stop_searching();
+            sleep.stop_searching(|| self.registry.has_queued_work());
         }
     }
 
@@ -282,14 +288,14 @@ impl WorkerThread {
                 *searching = true;
                 if let Some(job) = self.find_work() {
                     *searching = false;
-                    sleep.stop_searching();
+                    sleep.stop_searching(|| self.registry.has_queued_work());
                     return Some(job);
                 }
             }
             if let Some(job) = job {
                 if *searching {
                     *searching = false;
-                    sleep.stop_searching();
+                    sleep.stop_searching(|| self.registry.has_queued_work());
                 }
                 return Some(job);
             }

@@ -44,7 +44,9 @@ impl<T: Send + 'static, D: Deliver<T>> Input<T, D> {
         let waker = Waker::from(input.clone());
         let ready = {
             let task = input.task.lock();
-            let task = task.as_ref().expect("the task is taken only once it is ready");
+            let task = task
+                .as_ref()
+                .expect("the task is taken only once it is ready");
             wait::register_waker(task.raw(), &waker)
         };
         if ready {

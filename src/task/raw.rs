@@ -4,7 +4,7 @@
 //! Cell<B, X>  (#[repr(C)], one heap allocation)
 //! +--------------------------------------------+
 //! | Header                                     |
-//! |   job: JobHeader   -> TaskVTable<B, X>     |  what the pool's queues point to
+//! |   vtable -> TaskVTable (of Typed<B, X>)    |  the per-type operations
 //! |   state: State                             |  flags, outcome, reference count
 //! |   pool: Option<Arc<Registry>>              |  where to re-queue, report panics
 //! |   waiter: UnsafeCell<Option<Waker>>        |  the handle's waker
@@ -23,7 +23,7 @@
 use super::state::{Completed, Notified, Outcome, State, ToCancelled, ToIdle, ToRunning};
 
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, JobHeader, JobRef, JobVTable, Registry, WorkerThread};
+use crate::pool::{self, JobData, JobRef, Registry, WorkerThread};
 use crate::sync::{Arc, UnsafeCell};
 use crate::unwind::{self, Payload};
 use std::future::Future;
@@ -124,7 +124,7 @@ pub(crate) union Stage<B: Body> {
 /// The start of every task allocation.
 #[repr(C)]
 pub(crate) struct Header {
-    job: JobHeader,
+    vtable: &'static TaskVTable,
     pub(crate) state: State,
     pool: Option<Arc<Registry>>,
     waiter: UnsafeCell<Option<Waker>>,
@@ -138,10 +138,10 @@ struct Cell<B: Body, X> {
 }
 
 /// The per-type operations on a task, reached from its header.
-#[repr(C)]
 struct TaskVTable {
-    /// First, so that the pool's `JobRef` can point here (see `JobHeader`).
-    job: JobVTable,
+    /// What a queued task runs: the pool's `JobRef` is this function and the
+    /// task's address.
+    run_from_queue: unsafe fn(JobData),
     /// Whether a joiner may run the task inline (closures; a future is only
     /// ever polled by the pool).
     inlinable: bool,
@@ -195,7 +195,7 @@ impl RawTask {
     ) -> NonNull<Header> {
         let cell = Box::new(Cell {
             header: Header {
-                job: JobHeader::new(vtable::<B, X>().cast::<JobVTable>()),
+                vtable: &Typed::<B, X>::VTABLE,
                 state,
                 pool,
                 waiter: UnsafeCell::new(None),
@@ -257,10 +257,10 @@ impl RawTask {
 
     /// The queued form of this reference.
     pub(crate) fn into_job(self) -> JobRef {
-        let header = self.into_raw().cast::<JobHeader>();
-        // SAFETY: the header starts with the `JobHeader` whose vtable's `run`
-        // is `run_from_queue`, which consumes exactly this one reference.
-        unsafe { JobRef::from_raw(header) }
+        let run = self.vtable().run_from_queue;
+        // SAFETY: `run_from_queue` consumes exactly this one reference, and
+        // runs anywhere: the task's content is `Send`.
+        unsafe { JobRef::from_pointer(run, self.into_raw()) }
     }
 
     /// Queues the task (its `SCHEDULED` reference is `self`) on its pool.
@@ -314,9 +314,18 @@ impl RawTask {
     ///
     /// `job` came from `into_job`.
     unsafe fn from_job(job: JobRef) -> RawTask {
-        RawTask {
-            header: job.into_raw().cast::<Header>(),
-        }
+        let (_, data) = job.into_parts();
+        // SAFETY: `into_job` made the word from a task's header pointer.
+        unsafe { RawTask::from_data(data) }
+    }
+
+    /// # Safety
+    ///
+    /// `data` is a task's header pointer, carrying one reference.
+    unsafe fn from_data(data: JobData) -> RawTask {
+        // SAFETY: forwarded: an initialised, non-null header pointer.
+        let header = unsafe { NonNull::new_unchecked(data.assume_init().cast::<Header>()) };
+        RawTask { header }
     }
 
     /// Runs the task here, now, if it is a closure task that has not
@@ -348,7 +357,10 @@ impl RawTask {
     /// Requests cancellation; see `Task::cancel`. Returns `true` if the task
     /// had not started and now never will.
     pub(crate) fn cancel(&self) -> bool {
-        matches!(self.request_cancel(), ToCancelled::Claimed { started: false })
+        matches!(
+            self.request_cancel(),
+            ToCancelled::Claimed { started: false }
+        )
     }
 
     /// Cancels an async task that waits for a wake-up (idle, and not
@@ -408,10 +420,9 @@ impl Drop for RawTask {
 }
 
 fn vtable_of(header: NonNull<Header>) -> &'static TaskVTable {
-    // SAFETY: every task header is created in `allocate` with a pointer to a
-    // `'static` `TaskVTable`, cast from its first field's type; the caller
-    // holds a reference (or is freeing the last one), so the header is live.
-    unsafe { &*header.as_ref().job.vtable().cast::<TaskVTable>() }
+    // SAFETY: the caller holds a reference (or is freeing the last one), so
+    // the header is live.
+    unsafe { header.as_ref().vtable }
 }
 
 /// A new promise: a task with no body that [`fulfil`] completes. Returns the
@@ -433,7 +444,8 @@ pub(crate) unsafe fn fulfil<T: Send + 'static>(promise: RawTask, result: Result<
         Ok(value) => {
             // SAFETY: a promise is RUNNING from birth and the completer owns
             // its stage; nothing is in it yet.
-            cell.stage.with_mut(|stage| unsafe { (*stage).value = ManuallyDrop::new(value) });
+            cell.stage
+                .with_mut(|stage| unsafe { (*stage).value = ManuallyDrop::new(value) });
             Outcome::Value
         }
         Err(error) => match error.try_into_panic() {
@@ -468,17 +480,11 @@ pub(crate) fn report_panic_here(payload: Payload) {
 // The typed side: everything below knows `B` and `X`.
 // ---------------------------------------------------------------------------
 
-fn vtable<B: Body, X: Extra>() -> *const TaskVTable {
-    &Typed::<B, X>::VTABLE
-}
-
 struct Typed<B, X>(PhantomData<(B, X)>);
 
 impl<B: Body, X: Extra> Typed<B, X> {
     const VTABLE: TaskVTable = TaskVTable {
-        job: JobVTable {
-            run: Self::run_from_queue,
-        },
+        run_from_queue: Self::run_from_queue,
         inlinable: B::CONSUMED_BY_POLL,
         run_claimed: Self::run_claimed,
         take_output: Self::take_output,
@@ -493,11 +499,11 @@ impl<B: Body, X: Extra> Typed<B, X> {
         unsafe { task.header.cast::<Cell<B, X>>().as_ref() }
     }
 
-    /// `JobVTable::run`: a queue entry (one reference) runs the task.
-    unsafe fn run_from_queue(job: NonNull<JobHeader>) {
+    /// `run_from_queue`: a queue entry (one reference) runs the task.
+    unsafe fn run_from_queue(data: JobData) {
         // SAFETY: the pool runs each `JobRef` once; this one came from
         // `RawTask::into_job` and carries one reference.
-        let task = unsafe { RawTask::from_raw(job.cast::<Header>()) };
+        let task = unsafe { RawTask::from_data(data) };
         match task.state().transition_to_running() {
             ToRunning::Skip { last } => {
                 // The transition released the entry's reference already.
@@ -707,7 +713,11 @@ impl<B: Body, X: Extra> Typed<B, X> {
         // SAFETY: the reference count is zero: nobody else can reach it.
         let cell = unsafe { Box::from_raw(header.cast::<Cell<B, X>>().as_ptr()) };
         let state = cell.header.state.load();
-        let Cell { header, extra, stage } = *cell;
+        let Cell {
+            header,
+            extra,
+            stage,
+        } = *cell;
         let mut stage = stage.into_inner();
         let leftover = unwind::catch(|| {
             if !state.is_complete() {
@@ -725,13 +735,18 @@ impl<B: Body, X: Extra> Typed<B, X> {
                 // SAFETY: the outcome says which field is live.
                 Some(Outcome::Value) => unsafe { ManuallyDrop::drop(&mut stage.value) },
                 // SAFETY: as above.
-                Some(Outcome::Panicked) => return Some(*unsafe { ManuallyDrop::take(&mut stage.panic) }),
+                Some(Outcome::Panicked) => {
+                    return Some(*unsafe { ManuallyDrop::take(&mut stage.panic) });
+                }
                 Some(Outcome::Cancelled) | None => {}
             }
             None
         });
         let waker = header.waiter.into_inner();
-        let payloads = [leftover.unwrap_or_else(Some), waker.and_then(unwind::drop_caught)];
+        let payloads = [
+            leftover.unwrap_or_else(Some),
+            waker.and_then(unwind::drop_caught),
+        ];
         for payload in payloads.into_iter().flatten() {
             match &header.pool {
                 Some(pool) => pool.report_panic(payload),

@@ -291,7 +291,12 @@ impl State {
                 (Some(next), ToRunning::Skip { last })
             } else {
                 let next = (s.0 & !SCHEDULED) | RUNNING | STARTED;
-                (Some(next), ToRunning::Run { cancelled: s.is_cancelled() })
+                (
+                    Some(next),
+                    ToRunning::Run {
+                        cancelled: s.is_cancelled(),
+                    },
+                )
             }
         })
     }
@@ -411,10 +416,11 @@ impl State {
     /// task completed (the completer owns the slot until it unsets the flag).
     pub(crate) fn unset_join_waker(&self) -> Result<(), Snapshot> {
         self.update(|s| {
-            debug_assert!(s.is_join_interested() && s.is_join_waker_set());
             if s.is_complete() {
+                // The completer may have woken the waker and unset the flag.
                 (None, Err(s))
             } else {
+                debug_assert!(s.is_join_interested() && s.is_join_waker_set());
                 (Some(s.0 & !JOIN_WAKER), Ok(()))
             }
         })

@@ -1,0 +1,461 @@
+//! What the compare example measures: the workloads in table order, the
+//! rows each one fills, and the goals from DESIGN.md's performance
+//! contract.
+
+use crate::context::Context;
+use crate::harness::contender::Contender;
+use crate::harness::workloads::{
+    Timed, Unmeasured, Via, fan_out, fork_join, heap, idle_cpu, spawn_join, submit, tokio_shapes,
+    wakeup,
+};
+use std::time::Duration;
+
+/// Rows are printed under these headings, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    Throughput,
+    ForkJoin,
+    TokioShapes,
+    IdleAndMemory,
+}
+
+impl Group {
+    pub fn heading(self) -> &'static str {
+        match self {
+            Group::Throughput => "Throughput",
+            Group::ForkJoin => "Fork-join",
+            Group::TokioShapes => "tokio's scheduler benchmarks (rt_multi_threaded.rs)",
+            Group::IdleAndMemory => "Wake-up, idle CPU and memory",
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Group::Throughput => "throughput",
+            Group::ForkJoin => "fork_join",
+            Group::TokioShapes => "tokio_shapes",
+            Group::IdleAndMemory => "idle_and_memory",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Group> {
+        [
+            Group::Throughput,
+            Group::ForkJoin,
+            Group::TokioShapes,
+            Group::IdleAndMemory,
+        ]
+        .into_iter()
+        .find(|group| group.id() == id)
+    }
+}
+
+/// A target from DESIGN.md's performance contract, for "ours" columns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    /// At most this times the best peer.
+    VsBestPeer(f64),
+    /// At most this times the named peer.
+    VsPeer(&'static str, f64),
+    /// At most this times our own value on another row.
+    VsOwnRow(&'static str, f64),
+    /// At most this value, in the row's unit.
+    AtMost(f64),
+}
+
+/// One line of the table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Stable across runs and sizes: the key in JSON and scaling reports.
+    pub id: String,
+    pub group: Group,
+    pub title: String,
+    pub unit: String,
+    /// A variant of the row above it, printed indented under it.
+    pub indented: bool,
+    pub goals: Vec<Goal>,
+    /// What the workload exercises, for the plain-language reading.
+    pub exercises: &'static str,
+}
+
+impl Row {
+    /// A row with no title yet, no goals, not indented.
+    pub fn new(id: &str, group: Group, unit: &str) -> Row {
+        Row {
+            id: id.to_owned(),
+            group,
+            title: id.to_owned(),
+            unit: unit.to_owned(),
+            indented: false,
+            goals: Vec::new(),
+            exercises: "",
+        }
+    }
+
+    fn title(mut self, title: String) -> Row {
+        self.title = title;
+        self
+    }
+
+    fn exercises(mut self, exercises: &'static str) -> Row {
+        self.exercises = exercises;
+        self
+    }
+
+    fn goal(mut self, goal: Goal) -> Row {
+        self.goals.push(goal);
+        self
+    }
+
+    fn indented(mut self) -> Row {
+        self.indented = true;
+        self
+    }
+}
+
+/// One measurement procedure; most fill one row, some several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workload {
+    FireAndForget,
+    Contention { submitters: usize },
+    SpawnJoin,
+    NestedFanOut,
+    FibNoCutoff,
+    FibCutoff,
+    TreeSum,
+    SpawnManyLocal,
+    SpawnManyRemoteIdle,
+    SpawnManyRemoteBusy,
+    PingPong,
+    YieldMany,
+    ChainedSpawn,
+    WakeUp,
+    IdleCpu,
+    HeapPerJob,
+    HeapPerTask,
+}
+
+/// A workload's values on one contender, one per row, and how it ran.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub values: Vec<f64>,
+    pub via: Via,
+}
+
+impl Workload {
+    /// Every workload, in table order. Several submitters means 2 and, on a
+    /// machine with more, one per CPU.
+    pub fn all(cpus: usize) -> Vec<Workload> {
+        let mut plan = vec![
+            Workload::FireAndForget,
+            Workload::Contention { submitters: 2 },
+        ];
+        if cpus > 2 {
+            plan.push(Workload::Contention { submitters: cpus });
+        }
+        plan.extend([
+            Workload::SpawnJoin,
+            Workload::NestedFanOut,
+            Workload::FibNoCutoff,
+            Workload::FibCutoff,
+            Workload::TreeSum,
+            Workload::SpawnManyLocal,
+            Workload::SpawnManyRemoteIdle,
+            Workload::SpawnManyRemoteBusy,
+            Workload::PingPong,
+            Workload::YieldMany,
+            Workload::ChainedSpawn,
+            Workload::WakeUp,
+            Workload::IdleCpu,
+            Workload::HeapPerJob,
+            Workload::HeapPerTask,
+        ]);
+        plan
+    }
+
+    /// The rows this workload fills, in the order of [`Measured::values`].
+    pub fn rows(self, context: &Context) -> Vec<Row> {
+        use Group::*;
+        let sizes = &context.sizes;
+        let row = Row::new;
+        match self {
+            Workload::FireAndForget => vec![
+                row("fire_and_forget", Throughput, "ns/job")
+                    .title(format!(
+                        "fire-and-forget, {} jobs, 1 submitter",
+                        count(sizes.jobs)
+                    ))
+                    .exercises("the shared injector and a wake-up decision per submit")
+                    .goal(Goal::VsBestPeer(0.7)),
+            ],
+            Workload::Contention { submitters } => {
+                let (id, all) = match submitters {
+                    2 => ("contention_2", ""),
+                    _ => ("contention_all", " (all cores)"),
+                };
+                vec![
+                    row(id, Throughput, "ns/job")
+                        .title(format!(
+                            "fire-and-forget, {submitters} submitters at once{all}"
+                        ))
+                        .exercises("submitters fighting each other for the injector")
+                        .indented(),
+                ]
+            }
+            Workload::SpawnJoin => vec![
+                row("spawn_join", Throughput, "ns/task")
+                    .title(format!(
+                        "spawn + join a result, {} tasks",
+                        count(sizes.tasks)
+                    ))
+                    .exercises("getting a result back to the submitter")
+                    .goal(Goal::VsBestPeer(0.7))
+                    .goal(Goal::VsOwnRow("fire_and_forget", 1.5)),
+            ],
+            Workload::NestedFanOut => vec![
+                row("nested_fan_out", Throughput, "ns/job")
+                    .title(format!(
+                        "nested fan-out from workers, 2^{}-1 jobs",
+                        sizes.fan_out_levels
+                    ))
+                    .exercises("the workers' own deques and stealing between them")
+                    .goal(Goal::VsPeer("rayon", 1.0)),
+            ],
+            Workload::FibNoCutoff => vec![
+                row("fib_no_cutoff", ForkJoin, "ms")
+                    .title(format!("fib({}), no cutoff", sizes.fib_no_cutoff))
+                    .exercises("the cost of one join")
+                    .goal(Goal::VsPeer("rayon", 1.5)),
+            ],
+            Workload::FibCutoff => vec![
+                row("fib_cutoff", ForkJoin, "ms")
+                    .title(format!(
+                        "fib({}), serial below {}",
+                        sizes.fib_cutoff.0, sizes.fib_cutoff.1
+                    ))
+                    .exercises("spreading real work over the workers"),
+            ],
+            Workload::TreeSum => vec![
+                row("tree_sum", ForkJoin, "ms")
+                    .title(format!(
+                        "tree sum, 2^{}-1 nodes, serial below 2^{}",
+                        sizes.tree_levels, sizes.tree_serial_levels
+                    ))
+                    .exercises("memory-bound work split from the top"),
+            ],
+            Workload::SpawnManyLocal => vec![
+                row("spawn_many_local", TokioShapes, "ns/job")
+                    .title(format!(
+                        "spawn_many_local, {} from a worker",
+                        count(sizes.spawn_many)
+                    ))
+                    .exercises("pushes on one worker's deque while the others steal"),
+            ],
+            Workload::SpawnManyRemoteIdle => vec![
+                row("spawn_many_remote_idle", TokioShapes, "ns/job")
+                    .title(format!(
+                        "spawn_many_remote_idle, {}",
+                        count(sizes.spawn_many)
+                    ))
+                    .exercises("the injector and waking an idle pool"),
+            ],
+            Workload::SpawnManyRemoteBusy => vec![
+                row("spawn_many_remote_busy", TokioShapes, "ns/job")
+                    .title(format!(
+                        "spawn_many_remote_busy, {}",
+                        count(sizes.busy_spawns)
+                    ))
+                    .exercises("outside jobs while every worker feeds itself a chain of busy jobs"),
+            ],
+            Workload::PingPong => vec![
+                row("ping_pong", TokioShapes, "ns/ping")
+                    .title(format!("ping_pong, {} pings", count(sizes.pings)))
+                    .exercises("tasks waking each other"),
+            ],
+            Workload::YieldMany => vec![
+                row("yield_many", TokioShapes, "ns/yield")
+                    .title(format!(
+                        "yield_many, {} tasks x {}",
+                        sizes.yield_tasks,
+                        count(sizes.yields)
+                    ))
+                    .exercises("re-queueing a task that yields"),
+            ],
+            Workload::ChainedSpawn => vec![
+                row("chained_spawn", TokioShapes, "ns/job")
+                    .title(format!("chained_spawn, {} long", count(sizes.chain)))
+                    .exercises("handing one job at a time from worker to worker"),
+            ],
+            Workload::WakeUp => vec![
+                row("wakeup_p50", IdleAndMemory, "us")
+                    .title(format!("wake-up latency, p50 of {}", sizes.wakeup_samples))
+                    .exercises("waking a sleeping worker")
+                    .goal(Goal::VsBestPeer(1.0)),
+                row("wakeup_p99", IdleAndMemory, "us")
+                    .title(format!("wake-up latency, p99 of {}", sizes.wakeup_samples))
+                    .exercises("waking a sleeping worker, at its slowest")
+                    .indented(),
+            ],
+            Workload::IdleCpu => vec![
+                row("idle_cpu", IdleAndMemory, "ms/idle s")
+                    .title("idle CPU".into())
+                    .exercises("workers that spin or wake while there is no work")
+                    .goal(Goal::AtMost(0.1)),
+            ],
+            Workload::HeapPerJob => vec![
+                row("heap_per_job", IdleAndMemory, "B/job")
+                    .title("heap per queued job".into())
+                    .exercises("the size of a queued job and of the queue's blocks")
+                    .goal(Goal::AtMost(32.0)),
+                row("allocations_per_job", IdleAndMemory, "allocs")
+                    .title("allocations per queued job".into())
+                    .exercises("allocations made to queue one job")
+                    .indented(),
+            ],
+            Workload::HeapPerTask => vec![
+                row("heap_per_task", IdleAndMemory, "B/task")
+                    .title("heap per queued task with a result".into())
+                    .exercises("the size of a queued task and its result slot")
+                    .goal(Goal::AtMost(64.0)),
+                row("allocations_per_task", IdleAndMemory, "allocs")
+                    .title("allocations per queued task".into())
+                    .exercises("allocations made to queue one task")
+                    .indented(),
+            ],
+        }
+    }
+
+    /// Runs for the timed workloads; the others sample enough in one run.
+    pub fn repetitions(self, context: &Context) -> usize {
+        match self {
+            Workload::WakeUp | Workload::IdleCpu | Workload::HeapPerJob | Workload::HeapPerTask => {
+                1
+            }
+            _ => context.repetitions,
+        }
+    }
+
+    /// Runs the workload once on `pool`.
+    pub fn run<C: Contender>(self, pool: &C, context: &Context) -> Result<Measured, Unmeasured> {
+        let sizes = &context.sizes;
+        let timed = |timed: Timed, per: usize| Measured {
+            values: vec![nanos_per(timed.elapsed, per)],
+            via: timed.via,
+        };
+        let native = |elapsed: Duration, per: usize| timed(Timed::native(elapsed), per);
+        let millis = |timed: Timed| Measured {
+            values: vec![timed.elapsed.as_secs_f64() * 1e3],
+            via: timed.via,
+        };
+        Ok(match self {
+            Workload::FireAndForget => {
+                native(submit::from_one_thread(pool, sizes.jobs), sizes.jobs)
+            }
+            Workload::Contention { submitters } => native(
+                submit::from_threads(pool, submitters, sizes.jobs),
+                sizes.jobs,
+            ),
+            Workload::SpawnJoin => timed(spawn_join::run(pool, sizes.tasks), sizes.tasks),
+            Workload::NestedFanOut => native(
+                fan_out::run(pool, sizes.fan_out_levels),
+                fan_out::jobs(sizes.fan_out_levels),
+            ),
+            Workload::FibNoCutoff => millis(fork_join::fib(pool, sizes.fib_no_cutoff, 2)?),
+            Workload::FibCutoff => {
+                let (n, serial_below) = sizes.fib_cutoff;
+                millis(fork_join::fib(pool, n, serial_below)?)
+            }
+            Workload::TreeSum => millis(fork_join::tree_sum(
+                pool,
+                sizes.tree_levels,
+                sizes.tree_serial_levels,
+            )?),
+            Workload::SpawnManyLocal => native(
+                tokio_shapes::spawn_many_local(pool, sizes.spawn_many),
+                sizes.spawn_many,
+            ),
+            Workload::SpawnManyRemoteIdle => native(
+                tokio_shapes::spawn_many_remote_idle(pool, sizes.spawn_many),
+                sizes.spawn_many,
+            ),
+            Workload::SpawnManyRemoteBusy => native(
+                tokio_shapes::spawn_many_remote_busy(pool, context.threads, sizes.busy_spawns)?,
+                sizes.busy_spawns,
+            ),
+            Workload::PingPong => native(tokio_shapes::ping_pong(pool, sizes.pings)?, sizes.pings),
+            Workload::YieldMany => timed(
+                tokio_shapes::yield_many(pool, sizes.yield_tasks, sizes.yields),
+                sizes.yield_tasks * sizes.yields,
+            ),
+            Workload::ChainedSpawn => {
+                native(tokio_shapes::chained_spawn(pool, sizes.chain), sizes.chain)
+            }
+            Workload::WakeUp => {
+                let mut samples: Vec<Duration> = (0..sizes.wakeup_samples)
+                    .map(|_| wakeup::sample(pool, sizes.wakeup_idle))
+                    .collect();
+                let mut micros = |q| wakeup::quantile(&mut samples, q).as_secs_f64() * 1e6;
+                Measured {
+                    values: vec![micros(0.5), micros(0.99)],
+                    via: Via::Native,
+                }
+            }
+            Workload::IdleCpu => Measured {
+                values: vec![idle_cpu::ms_per_idle_second(
+                    pool,
+                    sizes.idle_settle,
+                    sizes.idle_window,
+                )?],
+                via: Via::Native,
+            },
+            Workload::HeapPerJob => {
+                let per = heap::per_job(pool, context.threads, sizes.heap_jobs, context.allocator)?;
+                Measured {
+                    values: vec![per.bytes, per.allocations],
+                    via: per.via,
+                }
+            }
+            Workload::HeapPerTask => {
+                let per =
+                    heap::per_task(pool, context.threads, sizes.heap_jobs, context.allocator)?;
+                Measured {
+                    values: vec![per.bytes, per.allocations],
+                    via: per.via,
+                }
+            }
+        })
+    }
+
+    /// The same work without a pool, where that means something: the floor
+    /// under every contender.
+    pub fn serial(self, context: &Context) -> Option<Vec<f64>> {
+        let sizes = &context.sizes;
+        let millis = |elapsed: Duration| elapsed.as_secs_f64() * 1e3;
+        let value = match self {
+            Workload::FireAndForget => nanos_per(submit::serial(sizes.jobs), sizes.jobs),
+            Workload::SpawnJoin => nanos_per(spawn_join::serial(sizes.tasks), sizes.tasks),
+            Workload::NestedFanOut => nanos_per(
+                fan_out::serial(sizes.fan_out_levels),
+                fan_out::jobs(sizes.fan_out_levels),
+            ),
+            Workload::FibNoCutoff => millis(fork_join::fib_serial_timed(sizes.fib_no_cutoff)),
+            Workload::FibCutoff => millis(fork_join::fib_serial_timed(sizes.fib_cutoff.0)),
+            Workload::TreeSum => millis(fork_join::tree_sum_serial_timed(sizes.tree_levels)),
+            _ => return None,
+        };
+        Some(vec![value])
+    }
+}
+
+fn nanos_per(elapsed: Duration, count: usize) -> f64 {
+    elapsed.as_nanos() as f64 / count.max(1) as f64
+}
+
+/// 1000000 as "1M", 200000 as "200k".
+fn count(n: usize) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1_000 && n % 1_000 == 0 => format!("{}k", n / 1_000),
+        n => n.to_string(),
+    }
+}
