@@ -10,7 +10,7 @@
 //! have finished. From outside the pool, `join` sends itself to a worker and
 //! blocks until it is done.
 
-use crate::pool::{self, JobData, JobRef, Registry, ThreadPool, WorkerThread};
+use crate::pool::{self, JobData, JobRef, Ran, Registry, ThreadPool, WorkerThread};
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use crate::task::with_thread_waker;
 use crate::unwind::{self, Payload};
@@ -83,7 +83,7 @@ where
     /// # Safety
     ///
     /// `data` points to a live `StackJob<F, R>` whose owner waits for it.
-    unsafe fn run(data: JobData) {
+    unsafe fn run(data: JobData) -> Ran {
         // SAFETY: by the contract the job is live until `done` is set.
         let job = unsafe { &*data.assume_init().cast::<Self>() };
         // SAFETY: the pool runs a queued job once, and the owner does not
@@ -107,6 +107,7 @@ where
             }),
             Wake::Thread(waker) => waker.wake(),
         }
+        Ran::Work
     }
 
     /// The thief's result, once `is_done()`.

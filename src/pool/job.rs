@@ -28,8 +28,19 @@ pub(crate) type JobData = MaybeUninit<*mut ()>;
 /// shutdown runs everything queued).
 #[derive(Debug)]
 pub(crate) struct JobRef {
-    run: unsafe fn(JobData),
+    run: unsafe fn(JobData) -> Ran,
     data: JobData,
+}
+
+/// Whether running a job did any work. A queue entry of a level-2 task that
+/// was already run inline by a joiner, or cancelled, runs as a no-op; the
+/// pool's `executed` counter does not count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ran {
+    /// The job did its work.
+    Work,
+    /// The entry was left over: someone else had done (or cancelled) it.
+    Nothing,
 }
 
 // SAFETY: a `JobRef` is created only from jobs whose content is `Send` (see
@@ -45,7 +56,7 @@ impl JobRef {
     /// `run(data)` may be called once, from any thread, and the caller hands
     /// over its right to do so: what `data` owns or points to must be `Send`
     /// and live until then.
-    pub(crate) unsafe fn new(run: unsafe fn(JobData), data: JobData) -> Self {
+    pub(crate) unsafe fn new(run: unsafe fn(JobData) -> Ran, data: JobData) -> Self {
         Self { run, data }
     }
 
@@ -54,14 +65,17 @@ impl JobRef {
     /// # Safety
     ///
     /// As for [`JobRef::new`].
-    pub(crate) unsafe fn from_pointer<T>(run: unsafe fn(JobData), pointer: NonNull<T>) -> Self {
+    pub(crate) unsafe fn from_pointer<T>(
+        run: unsafe fn(JobData) -> Ran,
+        pointer: NonNull<T>,
+    ) -> Self {
         // SAFETY: forwarded to the caller.
         unsafe { Self::new(run, MaybeUninit::new(pointer.as_ptr().cast())) }
     }
 
     /// Runs the job, consuming it.
     #[inline]
-    pub(crate) fn run(self) {
+    pub(crate) fn run(self) -> Ran {
         // SAFETY: by `new`'s contract this `JobRef` is the one right to call
         // `run(data)`, which we consume here.
         unsafe { (self.run)(self.data) }
@@ -69,7 +83,7 @@ impl JobRef {
 
     /// Whether this is the job `from_pointer(run, pointer)` made (a
     /// fork-join finding its half on its deque).
-    pub(crate) fn is<T>(&self, run: unsafe fn(JobData), pointer: NonNull<T>) -> bool {
+    pub(crate) fn is<T>(&self, run: unsafe fn(JobData) -> Ran, pointer: NonNull<T>) -> bool {
         // Only a job with this very `run` can have a pointer as its word; a
         // small closure's word may hold uninitialised bytes, so the word is
         // read only after the functions match.
@@ -81,7 +95,7 @@ impl JobRef {
 
     /// Gives up the job without running it, for a submission the pool
     /// refused: its run function and word, to take it apart.
-    pub(crate) fn into_parts(self) -> (unsafe fn(JobData), JobData) {
+    pub(crate) fn into_parts(self) -> (unsafe fn(JobData) -> Ran, JobData) {
         (self.run, self.data)
     }
 }
@@ -137,15 +151,17 @@ impl<F: FnOnce() + Send + 'static> HeapJob<F> {
     /// # Safety
     ///
     /// Called once, on a word made by `into_job_ref` with `INLINE`.
-    unsafe fn run_inline(data: JobData) {
+    unsafe fn run_inline(data: JobData) -> Ran {
         Self::take(data)();
+        Ran::Work
     }
 
     /// # Safety
     ///
     /// Called once, on a word made by `into_job_ref` without `INLINE`.
-    unsafe fn run_boxed(data: JobData) {
+    unsafe fn run_boxed(data: JobData) -> Ran {
         // The box is freed by `take`, before the closure runs.
         Self::take(data)();
+        Ran::Work
     }
 }

@@ -27,7 +27,7 @@ mod worker;
 pub use builder::{Builder, MAX_THREADS};
 pub use metrics::Metrics;
 
-pub(crate) use job::{JobData, JobRef};
+pub(crate) use job::{JobData, JobRef, Ran};
 pub(crate) use registry::{Extension, Registry};
 pub(crate) use worker::WorkerThread;
 

@@ -21,7 +21,7 @@
 //! shorter than a park and unpark), then sleeps through the protocol in
 //! [`super::sleep`].
 
-use super::job::JobRef;
+use super::job::{JobRef, Ran};
 use super::queue::{Steal, Worker};
 use super::registry::{Registry, ThreadHook, WorkerCounters};
 use super::sleep::Wakeup;
@@ -133,10 +133,14 @@ impl WorkerThread {
     /// Runs one job through the unwind door and counts it.
     #[inline]
     pub(crate) fn execute(&self, job: JobRef) {
-        if let Err(payload) = unwind::catch(|| job.run()) {
-            self.registry.report_panic(payload);
+        match unwind::catch(|| job.run()) {
+            Ok(Ran::Work) => WorkerCounters::add(&self.counters().executed, 1),
+            Ok(Ran::Nothing) => {}
+            Err(payload) => {
+                WorkerCounters::add(&self.counters().executed, 1);
+                self.registry.report_panic(payload);
+            }
         }
-        WorkerCounters::add(&self.counters().executed, 1);
     }
 
     /// One pass through the find-work order (see the module doc).

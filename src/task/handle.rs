@@ -94,10 +94,20 @@ impl<T: Send + 'static> Task<T> {
     /// ```
     pub fn join(self) -> Result<T, TaskError> {
         wait::join(&self.raw);
+        let raw = self.into_raw();
         // SAFETY: we hold the join interest, `T` is the output type, the task
         // is complete (`wait::join` returns only then) and nothing read the
-        // output before (`join` consumes the only handle).
-        unsafe { self.raw.take_output() }
+        // output before (`join` consumes the only handle, whose reference
+        // `raw` is).
+        unsafe { raw.join_output() }
+    }
+
+    /// The handle's reference, without running the handle's `Drop`.
+    fn into_raw(self) -> RawTask {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the `RawTask` is
+        // moved out exactly once.
+        unsafe { std::ptr::read(&this.raw) }
     }
 
     /// Waits at most `timeout` for the task to finish; returns whether it

@@ -23,7 +23,7 @@
 use super::state::{Completed, Notified, Outcome, State, ToCancelled, ToIdle, ToRunning};
 
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, JobData, JobRef, Registry, WorkerThread};
+use crate::pool::{self, JobData, JobRef, Ran, Registry, WorkerThread};
 use crate::sync::{Arc, UnsafeCell};
 use crate::unwind::{self, Payload};
 use std::future::Future;
@@ -141,7 +141,7 @@ struct Cell<B: Body, X> {
 struct TaskVTable {
     /// What a queued task runs: the pool's `JobRef` is this function and the
     /// task's address.
-    run_from_queue: unsafe fn(JobData),
+    run_from_queue: unsafe fn(JobData) -> Ran,
     /// Whether a joiner may run the task inline (closures; a future is only
     /// ever polled by the pool).
     inlinable: bool,
@@ -347,11 +347,59 @@ impl RawTask {
     /// The caller holds the join interest, `T` is the task's output type,
     /// the task is complete and its output not consumed yet.
     pub(crate) unsafe fn take_output<T>(&self) -> Result<T, TaskError> {
+        // SAFETY: forwarded from the caller.
+        let output = unsafe { self.read_output() };
+        self.state().set_consumed();
+        output
+    }
+
+    /// `take_output` without marking the stage consumed (the caller does,
+    /// in a transition of its own).
+    ///
+    /// # Safety
+    ///
+    /// As for `take_output`.
+    unsafe fn read_output<T>(&self) -> Result<T, TaskError> {
         let mut slot: Option<Result<T, TaskError>> = None;
         // SAFETY: forwarded from the caller; `slot` has the type the vtable
         // function writes.
         unsafe { (self.vtable().take_output)(self, (&raw mut slot).cast()) };
         slot.expect("take_output wrote the output")
+    }
+
+    /// `Task::join`'s last step: moves the output out of a complete task and
+    /// ends the handle (`self` is the handle's reference), in one transition
+    /// when the handle holds no waker.
+    ///
+    /// # Safety
+    ///
+    /// As for `take_output`, and `self` is the handle's reference, which the
+    /// handle gives up.
+    pub(crate) unsafe fn join_output<T>(self) -> Result<T, TaskError> {
+        // SAFETY: forwarded from the caller.
+        let output = unsafe { self.read_output::<T>() };
+        // With JOIN_WAKER unset the slot is ours; with it set, the completer
+        // only reads it: reading it here is safe either way.
+        // SAFETY: as above.
+        let has_waker = self.waiter().with(|slot| unsafe { (*slot).is_some() });
+        match self.state().finish_join(has_waker) {
+            Some(last) => {
+                let header = self.into_raw();
+                if last {
+                    // SAFETY: that was the last reference.
+                    unsafe { (vtable_of(header).dealloc)(header) };
+                }
+            }
+            None => {
+                // SAFETY: `finish_join` kept our reference because the slot
+                // is ours and holds our waker.
+                let waker = self.waiter().with_mut(|slot| unsafe { (*slot).take() });
+                if let Some(payload) = waker.and_then(unwind::drop_caught) {
+                    self.report_panic(payload);
+                }
+            }
+        }
+        output
     }
 
     /// Requests cancellation; see `Task::cancel`. Returns `true` if the task
@@ -500,7 +548,7 @@ impl<B: Body, X: Extra> Typed<B, X> {
     }
 
     /// `run_from_queue`: a queue entry (one reference) runs the task.
-    unsafe fn run_from_queue(data: JobData) {
+    unsafe fn run_from_queue(data: JobData) -> Ran {
         // SAFETY: the pool runs each `JobRef` once; this one came from
         // `RawTask::into_job` and carries one reference.
         let task = unsafe { RawTask::from_data(data) };
@@ -512,10 +560,12 @@ impl<B: Body, X: Extra> Typed<B, X> {
                     // SAFETY: that was the last reference.
                     unsafe { Self::dealloc(header) };
                 }
+                return Ran::Nothing;
             }
             ToRunning::Run { cancelled: true } => Self::cancel_owned(&task),
             ToRunning::Run { cancelled: false } => Self::poll_owned(task),
         }
+        Ran::Work
     }
 
     /// `run_claimed`: a joiner claimed the task; it holds the handle's
@@ -531,7 +581,7 @@ impl<B: Body, X: Extra> Typed<B, X> {
     /// Polls (or runs) the body once; the stage is ours.
     fn poll_owned(task: RawTask) {
         match Self::poll_body(&task) {
-            Poll::Ready(outcome) => Self::complete(&task, outcome),
+            Poll::Ready(outcome) => Self::complete_owned(task, outcome),
             Poll::Pending => match task.state().transition_to_idle() {
                 ToIdle::Idle { last } => {
                     let header = task.into_raw();
@@ -618,12 +668,38 @@ impl<B: Body, X: Extra> Typed<B, X> {
     }
 
     /// Publishes the outcome in the stage and does what completion asks.
+    /// Publishes the outcome in the stage, does what completion asks, and
+    /// releases `task`, the completer's own reference, in the same step
+    /// when it can.
+    fn complete_owned(task: RawTask, outcome: Outcome) {
+        Self::cell(&task).extra.on_complete(&task);
+        let completed = task.state().transition_to_complete(outcome, true);
+        if completed.released {
+            let header = task.into_raw();
+            if completed.last {
+                // SAFETY: that was the last reference.
+                unsafe { Self::dealloc(header) };
+            }
+            return;
+        }
+        Self::finish_completion(&task, outcome, completed);
+    }
+
+    /// Publishes the outcome in the stage and does what completion asks;
+    /// the caller's reference is borrowed (a joiner running the task inline,
+    /// a canceller).
     fn complete(task: &RawTask, outcome: Outcome) {
+        Self::cell(task).extra.on_complete(task);
+        let completed = task.state().transition_to_complete(outcome, false);
+        Self::finish_completion(task, outcome, completed);
+    }
+
+    fn finish_completion(task: &RawTask, outcome: Outcome, completed: Completed) {
         let Completed {
             drop_output,
             wake_join_waker,
-        } = task.state().transition_to_complete(outcome);
-        Self::cell(task).extra.on_complete(task);
+            ..
+        } = completed;
         if drop_output {
             Self::drop_output(task, outcome);
         }
@@ -673,7 +749,8 @@ impl<B: Body, X: Extra> Typed<B, X> {
         }
     }
 
-    /// `take_output`: the handle reads the output of a complete task.
+    /// `take_output`: the handle moves the output of a complete task out;
+    /// the caller then marks the stage consumed.
     unsafe fn take_output(task: &RawTask, dst: *mut ()) {
         let cell = Self::cell(task);
         let state = task.state().load();
@@ -697,7 +774,6 @@ impl<B: Body, X: Extra> Typed<B, X> {
             }
             Some(Outcome::Cancelled) | None => Err(TaskError::cancelled()),
         };
-        task.state().set_consumed();
         // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`.
         unsafe { *dst.cast::<Option<Result<B::Output, TaskError>>>() = Some(output) };
     }

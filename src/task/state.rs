@@ -185,6 +185,12 @@ pub(crate) struct Completed {
     pub(crate) drop_output: bool,
     /// The handle waits: the completer wakes its waker.
     pub(crate) wake_join_waker: bool,
+    /// The completer's reference was released in the same transition
+    /// (asked for, and nothing else to do): it must not touch the task
+    /// again, but free it if `last`.
+    pub(crate) released: bool,
+    /// `released` and it was the last reference.
+    pub(crate) last: bool,
 }
 
 /// What the poller must do after a poll returned `Pending`.
@@ -313,19 +319,29 @@ impl State {
         })
     }
 
-    /// The owner of the stage publishes the outcome it stored.
-    pub(crate) fn transition_to_complete(&self, outcome: Outcome) -> Completed {
+    /// The owner of the stage publishes the outcome it stored. With
+    /// `release`, the caller's reference goes in the same step when there
+    /// is nothing left for it to do (no output to drop, no waker to wake).
+    pub(crate) fn transition_to_complete(&self, outcome: Outcome, release: bool) -> Completed {
         self.update(|s| {
             debug_assert!(s.is_running() && !s.is_complete(), "complete from {s:?}");
             let mut next = (s.0 & !RUNNING) | COMPLETE | outcome.bits();
-            let drop_output = !s.is_join_interested();
-            if drop_output || outcome == Outcome::Cancelled {
+            let no_handle = !s.is_join_interested();
+            if no_handle || outcome == Outcome::Cancelled {
                 // Nothing for the handle to read: the stage ends empty.
                 next |= CONSUMED;
             }
+            let drop_output = no_handle && outcome != Outcome::Cancelled;
+            let wake_join_waker = s.is_join_waker_set();
+            let released = release && !drop_output && !wake_join_waker;
+            if released {
+                next -= REF_ONE;
+            }
             let completed = Completed {
-                drop_output: drop_output && outcome != Outcome::Cancelled,
-                wake_join_waker: s.is_join_waker_set(),
+                drop_output,
+                wake_join_waker,
+                released,
+                last: released && Snapshot(next).ref_count() == 0,
             };
             (Some(next), completed)
         })
@@ -431,6 +447,26 @@ impl State {
     pub(crate) fn set_consumed(&self) {
         // ORDERING: Release: our use of the stage happens before the free.
         self.0.fetch_or(CONSUMED, Ordering::Release);
+    }
+
+    /// `join` took the output of a complete task and ends the handle in one
+    /// step: interest dropped, stage marked empty, the handle's reference
+    /// released, unless `keep_ref` (the handle still has a waker in the slot
+    /// to drop, and must stay alive for that). Returns `Some(last)` if the
+    /// reference was released (free the task if `last`), `None` if kept.
+    pub(crate) fn finish_join(&self, keep_ref: bool) -> Option<bool> {
+        self.update(|s| {
+            debug_assert!(s.is_complete() && s.is_join_interested());
+            let mut next = (s.0 & !JOIN_INTEREST) | CONSUMED;
+            // With JOIN_WAKER still set, the completer owns the slot and
+            // drops the waker itself once it sees the handle gone.
+            let release = !(keep_ref && !s.is_join_waker_set());
+            if release {
+                next -= REF_ONE;
+            }
+            let result = release.then(|| Snapshot(next).ref_count() == 0);
+            (Some(next), result)
+        })
     }
 
     /// The handle is dropped.

@@ -95,16 +95,27 @@ pub(crate) fn join(task: &RawTask) {
     if task.state().load().is_complete() {
         return;
     }
-    let on_own_worker = WorkerThread::with_current(|worker| match worker {
-        Some(worker) if task.pool().is_some_and(|pool| worker.belongs_to(pool)) => {
-            if !task.try_run_inline() && !register_waker(task, worker.waker()) {
-                worker.wait_until(|| task.state().load().is_complete());
-            }
-            true
+    let helped = WorkerThread::with_current(|worker| {
+        let Some(worker) = worker else {
+            return false;
+        };
+        let own_pool = match task.pool() {
+            Some(pool) => worker.belongs_to(pool),
+            // A task of no pool (`when_all`, `when_any`) waits for tasks
+            // that are likely on this worker's pool: help it.
+            None => true,
+        };
+        // A task of another pool: block, without running this pool's work
+        // for the sake of another pool's task.
+        if !own_pool {
+            return false;
         }
-        _ => false,
+        if !task.try_run_inline() && !register_waker(task, worker.waker()) {
+            worker.wait_until(|| task.state().load().is_complete());
+        }
+        true
     });
-    if !on_own_worker {
+    if !helped {
         with_thread_waker(|parker, waker| {
             if register_waker(task, waker) {
                 return;

@@ -2,11 +2,13 @@
 
 mod rayon_pool;
 mod taskpool_l1;
+mod taskpool_l2;
 mod threadpool_crate;
 mod tokio_runtime;
 
 pub use rayon_pool::Rayon;
 pub use taskpool_l1::TaskpoolL1;
+pub use taskpool_l2::TaskpoolL2;
 pub use threadpool_crate::Threadpool;
 pub use tokio_runtime::Tokio;
 
@@ -23,6 +25,7 @@ pub trait ForEach {
 /// Calls `visitor` with every contender, ours first: the one list of them.
 pub fn for_each(visitor: &mut impl ForEach) {
     visitor.contender::<TaskpoolL1>();
+    visitor.contender::<TaskpoolL2>();
     visitor.contender::<Rayon>();
     visitor.contender::<Tokio>();
     visitor.contender::<Threadpool>();
