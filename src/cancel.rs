@@ -12,6 +12,11 @@
 //! callback runs waits for it, unless it is dropped by that callback itself.
 //! `register` checks the flag under the lock, so a callback registered as the
 //! token is cancelled runs exactly once: by `cancel` or by `register`.
+//!
+//! Neither cancelling nor dropping recurses down or up the tree: a child is
+//! an entry of its own kind, cancelled from a worklist after its parent's
+//! callbacks, and the last handle of a child unlinks it and releases its
+//! parent in a loop. A chain of a million child tokens costs no stack.
 
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, thread};
 use crate::task::raw::report_panic_here;
@@ -23,6 +28,14 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 type Callback = Box<dyn FnOnce() + Send>;
+
+/// What cancelling a node does, entry by entry.
+enum Entry {
+    /// A callback from `register`.
+    Callback(Callback),
+    /// A child token's node, cancelled next.
+    Child(Arc<Node>),
+}
 
 /// A cooperative cancellation signal, shared by cloning.
 ///
@@ -63,7 +76,7 @@ struct Node {
 #[derive(Default)]
 struct Callbacks {
     next_id: u64,
-    pending: Vec<(u64, Callback)>,
+    pending: Vec<(u64, Entry)>,
     /// The callback `cancel` runs right now, and the thread running it.
     running: Option<(u64, thread::ThreadId)>,
 }
@@ -199,10 +212,9 @@ impl CancellationToken {
     /// ```
     pub fn child_token(&self) -> CancellationToken {
         let child = CancellationToken::new();
-        let link = child.node.clone();
         // The registration holds a handle of this token, so a child keeps
         // its parent linked to the grandparent for as long as it is linked.
-        let registration = self.register(move || link.cancel());
+        let registration = self.register_entry(Entry::Child(child.node.clone()));
         *child.node.parent_link.lock() = Some(registration);
         child
     }
@@ -223,17 +235,26 @@ impl CancellationToken {
     /// assert_eq!(receiver.recv().unwrap(), "cancelled");
     /// ```
     pub fn register(&self, callback: impl FnOnce() + Send + 'static) -> CancellationRegistration {
+        self.register_entry(Entry::Callback(Box::new(callback)))
+    }
+
+    fn register_entry(&self, entry: Entry) -> CancellationRegistration {
         let mut callbacks = self.node.callbacks.lock();
         if self.is_cancelled() {
             drop(callbacks);
-            if let Err(payload) = unwind::catch(callback) {
-                report_panic_here(payload);
+            match entry {
+                Entry::Callback(callback) => {
+                    if let Err(payload) = unwind::catch(callback) {
+                        report_panic_here(payload);
+                    }
+                }
+                Entry::Child(child) => child.cancel(),
             }
             return CancellationRegistration { entry: None };
         }
         let id = callbacks.next_id;
         callbacks.next_id += 1;
-        callbacks.pending.push((id, Box::new(callback)));
+        callbacks.pending.push((id, entry));
         drop(callbacks);
         CancellationRegistration {
             entry: Some((self.clone(), id)),
@@ -289,14 +310,32 @@ impl CancellationToken {
 }
 
 impl Node {
+    /// Cancels this node and its descendants, from a worklist.
     fn cancel(&self) {
+        let mut children = Vec::new();
+        self.cancel_alone(&mut children);
+        while let Some(child) = children.pop() {
+            child.cancel_alone(&mut children);
+        }
+    }
+
+    /// Sets the flag and runs this node's callbacks; its children go on
+    /// `children`, for the caller to cancel next.
+    fn cancel_alone(&self, children: &mut Vec<Arc<Node>>) {
         // ORDERING: AcqRel: what the canceller did before is visible to
         // whoever sees the flag; the swap decides who runs the callbacks.
         if self.cancelled.swap(true, Ordering::AcqRel) {
             return;
         }
         let mut callbacks = self.callbacks.lock();
-        while let Some((id, callback)) = callbacks.pending.pop() {
+        while let Some((id, entry)) = callbacks.pending.pop() {
+            let callback = match entry {
+                Entry::Child(child) => {
+                    children.push(child);
+                    continue;
+                }
+                Entry::Callback(callback) => callback,
+            };
             callbacks.running = Some((id, thread::current().id()));
             drop(callbacks);
             if let Err(payload) = unwind::catch(callback) {
@@ -306,6 +345,18 @@ impl Node {
             callbacks.running = None;
             self.callback_done.notify_all();
         }
+    }
+
+    /// Releases one handle. If it was the last and this is a child, unlinks
+    /// it from its parent and returns the parent, one of whose handles the
+    /// link held: the caller releases that one next (a loop, not recursion).
+    fn release_handle(&self) -> Option<Arc<Node>> {
+        // ORDERING: AcqRel: the last handle's unlink sees every other use.
+        if self.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return None;
+        }
+        let link = self.parent_link.lock().take()?;
+        link.unregister_into_parent()
     }
 }
 
@@ -325,14 +376,22 @@ impl Clone for CancellationToken {
     }
 }
 
+impl CancellationToken {
+    /// The node, giving up this handle without releasing it (the caller
+    /// releases it with `Node::release_handle`).
+    fn into_node(self) -> Arc<Node> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so its `Arc` is
+        // moved out exactly once.
+        unsafe { std::ptr::read(&this.node) }
+    }
+}
+
 impl Drop for CancellationToken {
     fn drop(&mut self) {
-        // ORDERING: AcqRel: the last handle's unlink sees every other use.
-        if self.node.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // Unlink from the parent; the registration's own drop may wait
-            // for the link callback if the parent is cancelling right now.
-            let link = self.node.parent_link.lock().take();
-            drop(link);
+        let mut parent = self.node.release_handle();
+        while let Some(node) = parent {
+            parent = node.release_handle();
         }
     }
 }
@@ -345,28 +404,45 @@ impl fmt::Debug for CancellationToken {
     }
 }
 
-impl Drop for CancellationRegistration {
-    fn drop(&mut self) {
-        let Some((token, id)) = self.entry.take() else {
-            return;
-        };
+impl CancellationRegistration {
+    /// Unregisters, and gives back the token registered with, without
+    /// dropping it.
+    fn unregister(&mut self) -> Option<CancellationToken> {
+        let (token, id) = self.entry.take()?;
         let node = &token.node;
         let mut callbacks = node.callbacks.lock();
         if let Some(position) = callbacks.pending.iter().position(|(other, _)| *other == id) {
-            let (_, callback) = callbacks.pending.remove(position);
+            let (_, entry) = callbacks.pending.remove(position);
             drop(callbacks);
-            if let Some(payload) = unwind::drop_caught(callback) {
-                report_panic_here(payload);
+            if let Entry::Callback(callback) = entry {
+                if let Some(payload) = unwind::drop_caught(callback) {
+                    report_panic_here(payload);
+                }
             }
-            return;
+            return Some(token);
         }
         // Not pending: it ran, or it runs right now. Wait for it, unless
-        // this is the callback itself unregistering.
+        // this is the callback itself unregistering. (A child entry is never
+        // marked running: cancelling it runs nothing here.)
         let me = thread::current().id();
         while matches!(callbacks.running, Some((running, thread)) if running == id && thread != me)
         {
             node.callback_done.wait(&mut callbacks);
         }
+        drop(callbacks);
+        Some(token)
+    }
+
+    /// Unregisters a child's link, giving back the parent's node with the
+    /// handle the link held still to be released by the caller.
+    fn unregister_into_parent(mut self) -> Option<Arc<Node>> {
+        self.unregister().map(CancellationToken::into_node)
+    }
+}
+
+impl Drop for CancellationRegistration {
+    fn drop(&mut self) {
+        drop(self.unregister());
     }
 }
 

@@ -202,6 +202,10 @@ impl<T: Send + 'static> Task<T> {
     }
 }
 
+// The output lives in the task's heap allocation and is never pinned: the
+// handle itself may move freely, whatever `T` is (as tokio's `JoinHandle`).
+impl<T> Unpin for Task<T> {}
+
 impl<T: Send + 'static> Future for Task<T> {
     type Output = Result<T, TaskError>;
 

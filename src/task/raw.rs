@@ -810,9 +810,10 @@ impl<B: Body, X: Extra> Typed<B, X> {
             match state.outcome() {
                 // SAFETY: the outcome says which field is live.
                 Some(Outcome::Value) => unsafe { ManuallyDrop::drop(&mut stage.value) },
-                // SAFETY: as above.
                 Some(Outcome::Panicked) => {
-                    return Some(*unsafe { ManuallyDrop::take(&mut stage.panic) });
+                    // SAFETY: as above.
+                    let payload = unsafe { ManuallyDrop::take(&mut stage.panic) };
+                    return Some(*payload);
                 }
                 Some(Outcome::Cancelled) | None => {}
             }

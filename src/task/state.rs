@@ -460,7 +460,7 @@ impl State {
             let mut next = (s.0 & !JOIN_INTEREST) | CONSUMED;
             // With JOIN_WAKER still set, the completer owns the slot and
             // drops the waker itself once it sees the handle gone.
-            let release = !(keep_ref && !s.is_join_waker_set());
+            let release = !keep_ref || s.is_join_waker_set();
             if release {
                 next -= REF_ONE;
             }
