@@ -57,8 +57,13 @@ pub enum Goal {
     VsBestPeer(f64),
     /// At most this times the named peer.
     VsPeer(&'static str, f64),
-    /// At most this times our own value on another row.
-    VsOwnRow(&'static str, f64),
+    /// At most this times a column's value on another row (level 2's
+    /// spawn + join against level 1's fire-and-forget, say).
+    VsOtherRow {
+        row: &'static str,
+        column: &'static str,
+        limit: f64,
+    },
     /// At most this value, in the row's unit.
     AtMost(f64),
 }
@@ -210,7 +215,11 @@ impl Workload {
                     ))
                     .exercises("getting a result back to the submitter")
                     .goal(Goal::VsBestPeer(0.7))
-                    .goal(Goal::VsOwnRow("fire_and_forget", 1.5)),
+                    .goal(Goal::VsOtherRow {
+                        row: "fire_and_forget",
+                        column: "taskpool L1",
+                        limit: 1.5,
+                    }),
             ],
             Workload::NestedFanOut => vec![
                 row("nested_fan_out", Throughput, "ns/job")

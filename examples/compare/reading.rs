@@ -150,14 +150,18 @@ fn goal_lines(results: &Results, column: usize) -> Vec<String> {
                         )
                     })
                 }
-                Goal::VsOwnRow(other, limit) => results
+                Goal::VsOtherRow {
+                    row: other,
+                    column: other_column,
+                    limit,
+                } => results
                     .row(other)
-                    .and_then(|other| Some((other, other.cells[column].value()?)))
-                    .filter(|(_, own)| *own > 0.0)
-                    .map(|(other, own)| {
-                        let ratio = value / own;
+                    .and_then(|other| Some((other, results.value_of(other, other_column)?)))
+                    .filter(|(_, reference)| *reference > 0.0)
+                    .map(|(other, reference)| {
+                        let ratio = value / reference;
                         let text = format!(
-                            "{title}: {ratio:.2}x its own {}, goal at most {limit}x",
+                            "{title}: {ratio:.2}x {other_column}'s {}, goal at most {limit}x",
                             other.row.title
                         );
                         (verdict(ratio, limit), text)

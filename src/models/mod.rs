@@ -24,7 +24,27 @@ mod task;
 mod token;
 mod waker;
 
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering, Parker};
+use crate::sync::{AtomicBool, Ordering, Parker};
+
+/// `loom::model(body)`, and a line on stderr saying how many interleavings
+/// it explored: a model that explores a handful is checking little, one that
+/// explores millions is too slow for CI (see the bounds in `.ci/run`).
+pub(crate) fn model(body: impl Fn() + Sync + Send + 'static) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let iterations = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = iterations.clone();
+    let started = std::time::Instant::now();
+    loom::model(move || {
+        counter.fetch_add(1, Ordering::Relaxed);
+        body();
+    });
+    eprintln!(
+        "{}: {} interleavings in {:.1?}",
+        std::thread::current().name().unwrap_or("model"),
+        iterations.load(Ordering::Relaxed),
+        started.elapsed(),
+    );
+}
 
 /// A one-shot signal a model's main thread waits on.
 #[derive(Debug, Default)]
@@ -52,22 +72,26 @@ impl Signal {
 }
 
 /// A shared counter of events (runs, drops) that a model asserts on.
+///
+/// Deliberately `std`'s atomics, which loom does not see: loom runs one
+/// thread at a time, so the count is exact, and a counter it does not model
+/// adds no interleavings to explore (the protocol under test is the pool's,
+/// not the counter's). Models read it only after a join, a shutdown or a
+/// loom synchronisation that orders the events before the read.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Count(Arc<AtomicUsize>);
+pub(crate) struct Count(std::sync::Arc<std::sync::atomic::AtomicUsize>);
 
 impl Count {
     pub(crate) fn new() -> Self {
-        Self(Arc::new(AtomicUsize::new(0)))
+        Self::default()
     }
 
     pub(crate) fn add(&self) {
-        // ORDERING: AcqRel, so that a count read after a join or a shutdown
-        // sees every event that happened before it.
-        self.0.fetch_add(1, Ordering::AcqRel);
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub(crate) fn get(&self) -> usize {
-        self.0.load(Ordering::Acquire)
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// A value that adds one to this count when it is dropped: captured by a

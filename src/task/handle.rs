@@ -6,6 +6,7 @@ use crate::error::TaskError;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -33,7 +34,8 @@ use std::time::Duration;
 /// ```
 #[must_use = "dropping a Task detaches it: the task runs, and its result is dropped"]
 pub struct Task<T> {
-    raw: RawTask,
+    /// The handle's reference; taken out once, by `join` or `Drop`.
+    raw: ManuallyDrop<RawTask>,
     /// The task owns a `T` that this handle may receive or drop: the handle
     /// is `Send` only if `T` is.
     _output: PhantomData<T>,
@@ -54,7 +56,7 @@ impl<T: Send + 'static> Task<T> {
     /// Wraps the handle's reference to a task whose output type is `T`.
     pub(crate) fn from_raw(raw: RawTask) -> Task<T> {
         Task {
-            raw,
+            raw: ManuallyDrop::new(raw),
             _output: PhantomData,
         }
     }
@@ -104,10 +106,10 @@ impl<T: Send + 'static> Task<T> {
 
     /// The handle's reference, without running the handle's `Drop`.
     fn into_raw(self) -> RawTask {
-        let this = std::mem::ManuallyDrop::new(self);
+        let mut this = ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again, so the `RawTask` is
-        // moved out exactly once.
-        unsafe { std::ptr::read(&this.raw) }
+        // taken out exactly once.
+        unsafe { ManuallyDrop::take(&mut this.raw) }
     }
 
     /// Waits at most `timeout` for the task to finish; returns whether it
@@ -235,7 +237,9 @@ impl<T: Send + 'static> Future for Task<T> {
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
-        wait::drop_handle::<T>(&self.raw);
+        // SAFETY: `Drop` runs once, and nothing touches `raw` after it.
+        let raw = unsafe { ManuallyDrop::take(&mut self.raw) };
+        wait::drop_handle::<T>(raw);
     }
 }
 

@@ -458,6 +458,14 @@ impl RawTask {
     }
 }
 
+impl RawTask {
+    /// Frees a task whose last reference a transition released.
+    pub(crate) fn dealloc_released(header: NonNull<Header>) {
+        // SAFETY: the caller's transition released the last reference.
+        unsafe { (vtable_of(header).dealloc)(header) }
+    }
+}
+
 impl Drop for RawTask {
     fn drop(&mut self) {
         if self.state().ref_dec() {
@@ -673,7 +681,11 @@ impl<B: Body, X: Extra> Typed<B, X> {
     /// when it can.
     fn complete_owned(task: RawTask, outcome: Outcome) {
         Self::cell(&task).extra.on_complete(&task);
-        let completed = task.state().transition_to_complete(outcome, true);
+        let completed = task.state().transition_to_complete(
+            outcome,
+            true,
+            std::mem::needs_drop::<B::Output>(),
+        );
         if completed.released {
             let header = task.into_raw();
             if completed.last {
@@ -690,7 +702,11 @@ impl<B: Body, X: Extra> Typed<B, X> {
     /// a canceller).
     fn complete(task: &RawTask, outcome: Outcome) {
         Self::cell(task).extra.on_complete(task);
-        let completed = task.state().transition_to_complete(outcome, false);
+        let completed = task.state().transition_to_complete(
+            outcome,
+            false,
+            std::mem::needs_drop::<B::Output>(),
+        );
         Self::finish_completion(task, outcome, completed);
     }
 

@@ -236,8 +236,11 @@ pub(crate) enum ToCancelled {
 pub(crate) struct JoinDropped {
     /// The task is complete and the output still there: the handle drops it.
     pub(crate) drop_output: bool,
-    /// The handle owns the waiter slot: it drops the waker in it.
+    /// The handle owns the waiter slot, with a waker in it: it drops it.
     pub(crate) drop_waker: bool,
+    /// Nothing else to do, so the handle's reference went in the same
+    /// step: `Some(last)` (free the task if `last`); `None` if it is kept.
+    pub(crate) released: Option<bool>,
 }
 
 /// The state word of one task.
@@ -322,7 +325,14 @@ impl State {
     /// The owner of the stage publishes the outcome it stored. With
     /// `release`, the caller's reference goes in the same step when there
     /// is nothing left for it to do (no output to drop, no waker to wake).
-    pub(crate) fn transition_to_complete(&self, outcome: Outcome, release: bool) -> Completed {
+    /// `value_needs_drop` says whether a value output has drop glue (a `()`
+    /// or a `u64` left behind needs no dropping).
+    pub(crate) fn transition_to_complete(
+        &self,
+        outcome: Outcome,
+        release: bool,
+        value_needs_drop: bool,
+    ) -> Completed {
         self.update(|s| {
             debug_assert!(s.is_running() && !s.is_complete(), "complete from {s:?}");
             let mut next = (s.0 & !RUNNING) | COMPLETE | outcome.bits();
@@ -331,7 +341,12 @@ impl State {
                 // Nothing for the handle to read: the stage ends empty.
                 next |= CONSUMED;
             }
-            let drop_output = no_handle && outcome != Outcome::Cancelled;
+            let drop_output = no_handle
+                && match outcome {
+                    Outcome::Value => value_needs_drop,
+                    Outcome::Panicked => true,
+                    Outcome::Cancelled => false,
+                };
             let wake_join_waker = s.is_join_waker_set();
             let released = release && !drop_output && !wake_join_waker;
             if released {
@@ -469,24 +484,42 @@ impl State {
         })
     }
 
-    /// The handle is dropped.
-    pub(crate) fn drop_join_interest(&self) -> JoinDropped {
+    /// The handle is dropped. `has_waker` says whether the handle left a
+    /// waker in the slot; `value_needs_drop` as in `transition_to_complete`.
+    pub(crate) fn drop_join_interest(&self, has_waker: bool, value_needs_drop: bool) -> JoinDropped {
         self.update(|s| {
             debug_assert!(s.is_join_interested());
-            if s.is_complete() {
-                let dropped = JoinDropped {
-                    drop_output: !s.is_consumed(),
-                    drop_waker: !s.is_join_waker_set(),
-                };
-                (Some(s.0 & !JOIN_INTEREST), dropped)
+            let (mut next, drop_output, drop_waker) = if s.is_complete() {
+                let unread = !s.is_consumed()
+                    && match s.outcome() {
+                        Some(Outcome::Value) => value_needs_drop,
+                        Some(Outcome::Panicked) => true,
+                        Some(Outcome::Cancelled) | None => false,
+                    };
+                // With JOIN_WAKER set the completer owns the slot, and drops
+                // the waker once it sees the handle gone.
+                let waker = has_waker && !s.is_join_waker_set();
+                ((s.0 & !JOIN_INTEREST) | CONSUMED, unread, waker)
             } else {
                 // Unsetting JOIN_WAKER before COMPLETE gives us the slot.
-                let dropped = JoinDropped {
-                    drop_output: false,
-                    drop_waker: true,
-                };
-                (Some(s.0 & !(JOIN_INTEREST | JOIN_WAKER)), dropped)
+                (s.0 & !(JOIN_INTEREST | JOIN_WAKER), false, has_waker)
+            };
+            let released = if drop_output || drop_waker {
+                None
+            } else {
+                next -= REF_ONE;
+                Some(Snapshot(next).ref_count() == 0)
+            };
+            if drop_output {
+                // The handle drops it next: not consumed yet.
+                next &= !CONSUMED;
             }
+            let dropped = JoinDropped {
+                drop_output,
+                drop_waker,
+                released,
+            };
+            (Some(next), dropped)
         })
     }
 

@@ -156,9 +156,24 @@ pub(crate) fn wait_timeout(task: &RawTask, timeout: Duration) -> bool {
     })
 }
 
-/// The handle is dropped: give up the join interest, and drop what it owns.
-pub(crate) fn drop_handle<T>(task: &RawTask) {
-    let dropped = task.state().drop_join_interest();
+/// The handle is dropped: give up the join interest, drop what it owns, and
+/// release its reference `task` (in the same transition when there is
+/// nothing to drop: a detached task costs one atomic step here).
+pub(crate) fn drop_handle<T>(task: RawTask) {
+    // With JOIN_WAKER unset only the handle writes the slot; with it set,
+    // the completer only reads it: reading it here is safe either way.
+    // SAFETY: as above.
+    let has_waker = task.waiter().with(|slot| unsafe { (*slot).is_some() });
+    let dropped = task
+        .state()
+        .drop_join_interest(has_waker, std::mem::needs_drop::<T>());
+    if let Some(last) = dropped.released {
+        let header = task.into_raw();
+        if last {
+            RawTask::dealloc_released(header);
+        }
+        return;
+    }
     if dropped.drop_output {
         // SAFETY: the task is complete, the output unread, and `T` is its
         // type (the handle's parameter).
@@ -183,4 +198,5 @@ pub(crate) fn drop_handle<T>(task: &RawTask) {
             task.report_panic(payload);
         }
     }
+    // `task` drops here, releasing the handle's reference.
 }

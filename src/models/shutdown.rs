@@ -1,0 +1,252 @@
+//! Shutdown (`pool/sleep.md`, "Shutdown") racing submissions from outside
+//! the pool and wake-ups of async tasks.
+//!
+//! A submission that races `shutdown` is either refused (the closure comes
+//! back, unrun) or accepted and then run exactly once before `shutdown`
+//! returns; a woken task either runs or is cancelled. Nothing is lost, and
+//! `shutdown` never hangs: a pool that waits for a submitter that already
+//! left deadlocks, which loom reports.
+
+use super::{Count, DropTracker, Signal};
+use crate::ThreadPool;
+use crate::sync::{Arc, AtomicBool, Mutex, Ordering, thread};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+/// `try_execute` on one thread while the main thread shuts the pool down.
+///
+/// Planted bug seen caught: TODO
+///
+/// Planted bug seen caught: `Sleep::leave_submit` not waking a worker when
+/// the last submitter leaves a closed pool (`last_in_closed_pool` forced to
+/// `false`): a worker that saw the submission in flight did not declare the
+/// pool quiescent and sleeps, nobody re-evaluates, and `shutdown` waits
+/// forever (loom: deadlock).
+/// Second planted bug seen caught: `Registry::inject` ignoring the refusal
+/// (pushing even after `CLOSED`): a job pushed after the pool terminated is
+/// never run nor handed back (the assertion `ran + refused == 1` fails).
+#[test]
+fn try_execute_races_shutdown() {
+    super::model(|| {
+        let pool = Arc::new(ThreadPool::new(1));
+        let (runs, refusals, drops) = (Count::new(), Count::new(), Count::new());
+        let submitter = {
+            let pool = pool.clone();
+            let (runs, refusals) = (runs.clone(), refusals.clone());
+            let dropped = drops.tracker();
+            thread::spawn(move || {
+                let job = move || {
+                    let _dropped = dropped;
+                    runs.add();
+                };
+                if let Err(refused) = pool.try_execute(job) {
+                    refusals.add();
+                    drop(refused.into_inner());
+                }
+            })
+        };
+        pool.shutdown();
+        let after = pool.try_execute(|| unreachable!("accepted after shutdown returned"));
+        assert!(after.is_err(), "a submission after shutdown is refused");
+        submitter.join().unwrap();
+        // Once both calls returned, the job ran exactly once or came back
+        // unrun. (An accepted job that raced the termination may run on the
+        // submitting thread, inside `try_execute`, after `shutdown` returned:
+        // see "Shutdown" in `sleep.md`.)
+        assert_eq!(runs.get() + refusals.get(), 1);
+        assert_eq!(drops.get(), 1);
+    });
+}
+
+/// `spawn` from outside racing `shutdown`: the task runs, or reports
+/// cancelled with its closure dropped unrun; joining it never hangs.
+///
+/// Planted bug seen caught: `RawTask::schedule` forgetting a refused task
+/// (no cancel on `Err`): the join of a task spawned after the close never
+/// returns (loom: deadlock).
+#[test]
+fn spawn_races_shutdown() {
+    super::model(|| {
+        let pool = Arc::new(ThreadPool::new(1));
+        let (runs, drops) = (Count::new(), Count::new());
+        let spawner = {
+            let pool = pool.clone();
+            let runs = runs.clone();
+            let dropped = drops.tracker();
+            thread::spawn(move || {
+                pool.spawn(move || {
+                    let _dropped = dropped;
+                    runs.add();
+                })
+                .join()
+            })
+        };
+        pool.shutdown();
+        let after = pool.spawn(|| unreachable!("ran after shutdown returned"));
+        assert!(after.join().unwrap_err().is_cancelled());
+        let result = spawner.join().unwrap();
+        match result {
+            Ok(()) => assert_eq!(runs.get(), 1),
+            Err(error) => {
+                assert!(error.is_cancelled());
+                assert_eq!(runs.get(), 0);
+            }
+        }
+        assert_eq!(drops.get(), 1);
+    });
+}
+
+/// A submission from outside after `shutdown` began is refused even while
+/// the pool still drains: here the shutdown is begun by a job on the pool's
+/// own worker (which does not wait), and the main thread submits once it
+/// knows the close happened.
+///
+/// Planted bug seen caught: TODO
+#[test]
+fn submit_after_close_is_refused_while_draining() {
+    super::model(|| {
+        let pool = Arc::new(ThreadPool::new(1));
+        let closed = Arc::new(Signal::default());
+        {
+            let (pool_in_job, closed) = (pool.clone(), closed.clone());
+            pool.execute(move || {
+                pool_in_job.shutdown(); // on its own worker: closes, returns
+                drop(pool_in_job);
+                closed.set();
+            });
+        }
+        closed.wait();
+        let refused = pool.try_execute(|| unreachable!("accepted after the close"));
+        assert!(refused.is_err());
+        drop(pool);
+    });
+}
+
+/// Pending until its flag is set, like `waker.rs`'s future.
+struct WaitForFlag {
+    flag: Arc<AtomicBool>,
+    slot: Arc<Mutex<Option<Waker>>>,
+    _dropped: DropTracker,
+}
+
+impl Future for WaitForFlag {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        *self.slot.lock() = Some(cx.waker().clone());
+        // ORDERING: pairs with the Release store of the waking thread.
+        if self.flag.load(Ordering::Acquire) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// A spawned [`WaitForFlag`] task and the two ends its waking thread needs.
+struct Waiting {
+    task: crate::Task<()>,
+    flag: Arc<AtomicBool>,
+    slot: Arc<Mutex<Option<Waker>>>,
+}
+
+fn spawn_waiting(pool: &ThreadPool, future_drops: &Count) -> Waiting {
+    let flag = Arc::new(AtomicBool::new(false));
+    let slot = Arc::new(Mutex::new(None::<Waker>));
+    let task = pool.spawn_async(WaitForFlag {
+        flag: flag.clone(),
+        slot: slot.clone(),
+        _dropped: future_drops.tracker(),
+    });
+    Waiting { task, flag, slot }
+}
+
+/// An async task woken from outside while the pool shuts down: shutdown
+/// cancels a future that still waits when the queues run dry, so the task
+/// either completes (woken in time) or reports cancelled; a wake-up after
+/// that finds it complete, or is refused by the terminated pool, and the
+/// task is freed either way.
+///
+/// Planted bug seen caught: TODO
+#[test]
+fn wake_races_shutdown() {
+    super::model(|| {
+        let pool = ThreadPool::new(1);
+        let future_drops = Count::new();
+        let Waiting { task, flag, slot } = spawn_waiting(&pool, &future_drops);
+        let waker_thread = thread::spawn(move || {
+            flag.store(true, Ordering::Release);
+            let waker = slot.lock().take();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        });
+        pool.shutdown();
+        match task.join() {
+            Ok(()) => {}
+            Err(error) => assert!(error.is_cancelled()),
+        }
+        assert_eq!(future_drops.get(), 1);
+        waker_thread.join().unwrap();
+        drop(pool);
+    });
+}
+
+/// A wake-up that arrives after the shutdown began, while the pool still
+/// drains, is accepted (the pool accepted that task already): the woken task
+/// runs to completion instead of being cancelled. The shutdown is begun by a
+/// job on the pool's own worker, which then holds the pool open until the
+/// main thread has woken the task.
+///
+/// Planted bug seen caught: TODO
+#[test]
+fn wake_while_draining_is_accepted_and_the_task_completes() {
+    super::model(|| {
+        let pool = Arc::new(ThreadPool::new(1));
+        let future_drops = Count::new();
+        // Queued first: the worker polls it (pending) before the job below.
+        let Waiting { task, flag, slot } = spawn_waiting(&pool, &future_drops);
+        let (closed, release) = (Arc::new(Signal::default()), Arc::new(Signal::default()));
+        {
+            let (pool_in_job, closed, release) = (pool.clone(), closed.clone(), release.clone());
+            pool.execute(move || {
+                pool_in_job.shutdown(); // on its own worker: closes, returns
+                drop(pool_in_job);
+                closed.set();
+                release.wait();
+            });
+        }
+        closed.wait();
+        flag.store(true, Ordering::Release);
+        let waker = slot.lock().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        release.set();
+        let result = task.join();
+        assert!(result.is_ok(), "woken while draining, yet {result:?}");
+        assert_eq!(future_drops.get(), 1);
+        drop(pool);
+    });
+}
+
+/// A future that nobody will ever wake does not keep the pool from
+/// stopping: the shutdown cancels it, and its join returns cancelled.
+///
+/// Planted bug seen caught: TODO
+#[test]
+fn never_woken_future_is_cancelled_by_shutdown() {
+    super::model(|| {
+        let pool = ThreadPool::new(1);
+        let future_drops = Count::new();
+        let Waiting { task, slot, .. } = spawn_waiting(&pool, &future_drops);
+        pool.shutdown();
+        assert!(task.join().unwrap_err().is_cancelled());
+        assert_eq!(future_drops.get(), 1);
+        // The waker the future left behind still holds a reference: drop
+        // it, so loom sees the task freed.
+        drop(slot.lock().take());
+        drop(pool);
+    });
+}
