@@ -9,6 +9,7 @@
 //! no body of its own (see `raw.rs`).
 
 use super::Task;
+use super::harness;
 use super::raw::{self, RawTask};
 use super::wait;
 use crate::error::TaskError;
@@ -114,7 +115,7 @@ impl<T: Send + 'static> Completer<T> {
         };
         // SAFETY: `promise` is the completer reference of a
         // `new_promise::<T>()`, taken out of the `Option` exactly once.
-        unsafe { raw::fulfil(promise, result()) };
+        unsafe { harness::fulfil(promise, result()) };
         true
     }
 }

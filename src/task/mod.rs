@@ -9,7 +9,9 @@
 //! | file | what lives there |
 //! |---|---|
 //! | `state.rs` | the state machine: flags, transition table, named transitions |
-//! | `raw.rs` | the allocation, its vtable, running and completing, wakers |
+//! | `raw.rs` | the allocation and its layout; `RawTask`, a counted reference |
+//! | `harness.rs` | running, completing, cancelling and freeing a task of known type |
+//! | `waker.rs` | wakers of async tasks |
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
@@ -28,9 +30,11 @@
 
 mod combinators;
 mod handle;
+mod harness;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod wait;
+mod waker;
 
 pub use combinators::{when_all, when_any};
 pub use handle::{JoinHandle, Task};

@@ -486,7 +486,11 @@ impl State {
 
     /// The handle is dropped. `has_waker` says whether the handle left a
     /// waker in the slot; `value_needs_drop` as in `transition_to_complete`.
-    pub(crate) fn drop_join_interest(&self, has_waker: bool, value_needs_drop: bool) -> JoinDropped {
+    pub(crate) fn drop_join_interest(
+        &self,
+        has_waker: bool,
+        value_needs_drop: bool,
+    ) -> JoinDropped {
         self.update(|s| {
             debug_assert!(s.is_join_interested());
             let (mut next, drop_output, drop_waker) = if s.is_complete() {
