@@ -2,10 +2,11 @@
 //! the pool and wake-ups of async tasks.
 //!
 //! A submission that races `shutdown` is either refused (the closure comes
-//! back, unrun) or accepted and then run exactly once before `shutdown`
-//! returns; a woken task either runs or is cancelled. Nothing is lost, and
-//! `shutdown` never hangs: a pool that waits for a submitter that already
-//! left deadlocks, which loom reports.
+//! back, unrun) or accepted and run exactly once; a submission after the
+//! close is refused; a woken task either runs or is cancelled, and one woken
+//! while the pool drains runs. Nothing is lost, and `shutdown` never hangs:
+//! a pool that waits for a submitter that already left deadlocks, which
+//! loom reports.
 
 use super::{Count, DropTracker, Signal};
 use crate::ThreadPool;
@@ -16,16 +17,16 @@ use std::task::{Context, Poll, Waker};
 
 /// `try_execute` on one thread while the main thread shuts the pool down.
 ///
-/// Planted bug seen caught: TODO
-///
-/// Planted bug seen caught: `Sleep::leave_submit` not waking a worker when
-/// the last submitter leaves a closed pool (`last_in_closed_pool` forced to
-/// `false`): a worker that saw the submission in flight did not declare the
-/// pool quiescent and sleeps, nobody re-evaluates, and `shutdown` waits
-/// forever (loom: deadlock).
-/// Second planted bug seen caught: `Registry::inject` ignoring the refusal
-/// (pushing even after `CLOSED`): a job pushed after the pool terminated is
-/// never run nor handed back (the assertion `ran + refused == 1` fails).
+/// Planted bug seen caught: `Sleep::leave_submit` not waking a worker
+/// when the last submitter leaves a closed pool (`last_in_closed_pool` forced
+/// to `false`): the worker that saw the submission in flight did not declare
+/// the pool quiescent and sleeps, nobody re-evaluates, and loom reports a
+/// deadlock (`shutdown` waits forever).
+/// Planted and not caught: the terminating worker skipping its final sweep
+/// (`if sweep { self.sweep() }` removed), here and in every shutdown model,
+/// also with two workers: under the current gate (enter/leave read-modify-
+/// writes), a push that races the termination always changes the word the
+/// terminating compare-exchange checks, so the sweep finds nothing.
 #[test]
 fn try_execute_races_shutdown() {
     super::model(|| {
@@ -51,9 +52,7 @@ fn try_execute_races_shutdown() {
         assert!(after.is_err(), "a submission after shutdown is refused");
         submitter.join().unwrap();
         // Once both calls returned, the job ran exactly once or came back
-        // unrun. (An accepted job that raced the termination may run on the
-        // submitting thread, inside `try_execute`, after `shutdown` returned:
-        // see "Shutdown" in `sleep.md`.)
+        // unrun.
         assert_eq!(runs.get() + refusals.get(), 1);
         assert_eq!(drops.get(), 1);
     });
@@ -62,9 +61,9 @@ fn try_execute_races_shutdown() {
 /// `spawn` from outside racing `shutdown`: the task runs, or reports
 /// cancelled with its closure dropped unrun; joining it never hangs.
 ///
-/// Planted bug seen caught: `RawTask::schedule` forgetting a refused task
-/// (no cancel on `Err`): the join of a task spawned after the close never
-/// returns (loom: deadlock).
+/// Planted bug seen caught: `RawTask::submit_to` forgetting a task the
+/// pool refused (no cancel on `Err`): the join of a task spawned after the
+/// close never returns, and loom reports a deadlock.
 #[test]
 fn spawn_races_shutdown() {
     super::model(|| {
@@ -102,7 +101,10 @@ fn spawn_races_shutdown() {
 /// own worker (which does not wait), and the main thread submits once it
 /// knows the close happened.
 ///
-/// Planted bug seen caught: TODO
+/// Planted bug seen caught: `Sleep::enter_submit` refusing outside
+/// submissions only once `TERMINATED` (the `from_outside && is_closed` test
+/// removed): the submission is accepted while the pool drains, and the
+/// assertion fails (the accepted closure even runs, and panics).
 #[test]
 fn submit_after_close_is_refused_while_draining() {
     super::model(|| {
@@ -168,7 +170,9 @@ fn spawn_waiting(pool: &ThreadPool, future_drops: &Count) -> Waiting {
 /// that finds it complete, or is refused by the terminated pool, and the
 /// task is freed either way.
 ///
-/// Planted bug seen caught: TODO
+/// Planted bug seen caught: the live list keeping completed async tasks
+/// (`LiveSlot::on_complete` not removing them): every task keeps a reference
+/// to itself through its pool's registry; loom reports "Arc leaked".
 #[test]
 fn wake_races_shutdown() {
     super::model(|| {
@@ -199,7 +203,11 @@ fn wake_races_shutdown() {
 /// job on the pool's own worker, which then holds the pool open until the
 /// main thread has woken the task.
 ///
-/// Planted bug seen caught: TODO
+/// Planted bug seen caught: wake-ups submitted like outside work
+/// (`Submit::Wake` passing `from_outside: true`): the wake-up is refused once
+/// the pool is closed, the task is cancelled instead of completed, and the
+/// assertion fails. (`wake_races_shutdown` cannot tell: there, either outcome
+/// is allowed.)
 #[test]
 fn wake_while_draining_is_accepted_and_the_task_completes() {
     super::model(|| {
@@ -234,7 +242,10 @@ fn wake_while_draining_is_accepted_and_the_task_completes() {
 /// A future that nobody will ever wake does not keep the pool from
 /// stopping: the shutdown cancels it, and its join returns cancelled.
 ///
-/// Planted bug seen caught: TODO
+/// Planted bug seen caught: the quiescence hook cancelling nothing
+/// (`LiveTasks::on_quiescent` dropping its list unread): the pool terminates
+/// with the task still pending, its join never returns, and loom reports a
+/// deadlock.
 #[test]
 fn never_woken_future_is_cancelled_by_shutdown() {
     super::model(|| {

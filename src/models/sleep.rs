@@ -13,7 +13,7 @@ use crate::sync::Arc;
 /// deadlock).
 #[test]
 fn outside_submit_wakes_a_sleeping_worker() {
-    loom::model(|| {
+    super::model(|| {
         let pool = ThreadPool::new(2);
         let done = Arc::new(Signal::default());
         let signal = done.clone();

@@ -14,10 +14,12 @@ use crate::ThreadPool;
 /// A task completing on a worker while an outside thread joins it: the
 /// joiner registers its waker and parks, the worker completes and wakes it.
 ///
-/// Planted bug seen caught: `State::set_join_waker` publishing the waker
-/// without looking at `COMPLETE` (always `Ok`): when the task completes
-/// between the joiner's first look and its registration, nobody wakes the
-/// joiner and loom reports a deadlock.
+/// Planted bugs seen caught (each planted in `src/task/state.rs`, run,
+/// restored): `transition_to_complete` never asking to wake the join waker
+/// (`wake_join_waker: false`): loom reports a deadlock, the joiner parked
+/// forever; `State::load` with `Relaxed` instead of `Acquire`: loom reports a
+/// causality violation (the joiner reads the output slot without seeing the
+/// worker's write).
 #[test]
 fn join_races_completion() {
     super::model(|| {
@@ -45,11 +47,10 @@ fn join_races_completion() {
 /// transition decides, and `cancel`'s answer, the join result and the run
 /// count agree.
 ///
-/// Planted bug seen caught: `State::transition_to_cancelled` claiming the
-/// stage even while `RUNNING` (no `is_running` branch): the canceller drops
-/// the closure the worker is running (double drop of the captured value) and
-/// both complete the task; loom reports the failed assertion on the drop
-/// count (or the debug assertion in `transition_to_complete`).
+/// Planted bug seen caught: `transition_to_cancelled` claiming the stage
+/// even while `RUNNING` (its `is_running` branch removed): the canceller drops
+/// the closure the worker is running; loom reports a causality violation
+/// (concurrent writes to the stage's `UnsafeCell`).
 #[test]
 fn cancel_races_start_then_join() {
     super::model(|| {
@@ -91,10 +92,14 @@ fn cancel_races_start_then_join() {
 /// without a `cancel` just before: whoever ends interest last drops the
 /// output, exactly once, and the allocation is freed.
 ///
-/// Planted bug seen caught: `State::drop_join_interest` returning
-/// `drop_output: false` for a complete task: when the handle goes after the
-/// completion, nobody drops the output (the drop count assertion fails; the
-/// task is still freed, its output leaked).
+/// Planted bug seen caught: `transition_to_running` releasing no
+/// reference when it skips a task that is already complete (`- REF_ONE`
+/// removed): the queue entry of the cancelled task never frees it; loom
+/// reports "Arc leaked" (the task's registry `Arc`).
+/// Planted and not caught, on purpose: `drop_join_interest` never asking the
+/// handle to drop the output (`drop_output: false`): `dealloc` drops an output
+/// nobody consumed, so the output is still dropped exactly once; that backstop
+/// is what the model sees.
 #[test]
 fn dropped_handle_races_completion() {
     super::model(|| {
@@ -126,10 +131,10 @@ fn dropped_handle_races_completion() {
 /// inlines) while a second worker steals its queue entry: the claim and the
 /// steal race through one transition, and the closure runs once.
 ///
-/// Planted bug seen caught: `State::transition_to_running` ignoring
-/// `RUNNING` (running whenever it is not `COMPLETE`): the thief runs the
-/// closure the joiner claimed, a double run and a double drop (failed
-/// assertion on the run count, or on `transition_to_complete`'s).
+/// Planted bug seen caught: `transition_to_running` running a task that
+/// another thread is `RUNNING` (only `COMPLETE` makes it skip): the thief
+/// runs the closure the joiner claimed; loom reports a causality violation
+/// (concurrent writes to the stage's `UnsafeCell`).
 #[test]
 fn inline_join_races_steal() {
     super::model(|| {

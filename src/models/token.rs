@@ -9,10 +9,10 @@ use crate::sync::{Arc, AtomicBool, Ordering, thread};
 /// A callback registered while another thread cancels runs exactly once:
 /// by `cancel` if it was registered first, else by `register` itself.
 ///
-/// Planted bug seen caught: `CancellationToken::register` looking at the
+/// Planted bug seen caught: `CancellationToken::register` reading the
 /// flag before taking the callbacks lock: a `cancel` that sets the flag and
-/// drains the list between that look and the push leaves the callback in
-/// the list, never run (the run count assertion fails with 0).
+/// drains the list between that read and the push leaves the callback in the
+/// list, never run (the run-count assertion fails: 0, expected 1).
 #[test]
 fn register_races_cancel() {
     super::model(|| {
@@ -44,7 +44,11 @@ fn register_races_cancel() {
 /// main thread's reads must be visible to loom, or it would never try the
 /// drop in the middle of the callback.
 ///
-/// Planted bug seen caught: TODO
+/// Planted bug seen caught: `CancellationRegistration::drop` not waiting
+/// for a callback that is running (the wait loop removed): the assertion
+/// below fails (the drop returned while the callback ran). With the progress
+/// kept in `std` atomics, invisible to loom, the same bug went unseen: loom
+/// never tried the drop in the middle of the callback.
 #[test]
 fn unregister_races_cancel() {
     super::model(|| {
@@ -85,10 +89,10 @@ fn unregister_races_cancel() {
 /// was, its link to the parent is released either way (else loom reports a
 /// leaked `Arc`), and a child made after the cancel starts cancelled.
 ///
-/// Planted bug seen caught: `CancellationToken::child_token` not storing
-/// the registration (dropping it at once): the child is never linked, and a
-/// parent cancelled after the child was made leaves the child uncancelled
-/// (the assertion on `child.is_cancelled()` fails).
+/// Planted bug seen caught: `CancellationToken::child_token` dropping
+/// the registration instead of storing it in the child (never linked): a
+/// parent cancelled after the child was made leaves the grandchild
+/// uncancelled (the `is_cancelled` assertion fails).
 #[test]
 fn child_token_races_parent_cancel() {
     super::model(|| {

@@ -84,10 +84,10 @@ fn spawn_waiting(pool: &ThreadPool) -> Waiting {
 /// The joined case: every interleaving of the wake-up with the polls ends
 /// with the task complete, polled to `Ready` once, its future dropped once.
 ///
-/// Planted bug seen caught: `State::transition_to_idle` going idle even
-/// when a wake-up arrived during the poll (ignoring `SCHEDULED`): the
-/// wake-up is swallowed, the task never polled again, and the join
-/// deadlocks (loom: "deadlock; threads = ...").
+/// Planted bug seen caught: `transition_to_idle` going idle although a
+/// wake-up arrived during the poll (its `is_scheduled` branch removed): the
+/// wake-up is swallowed, the task is never polled again, and loom reports a
+/// deadlock (the joiner and the worker both blocked).
 #[test]
 fn wake_before_during_or_after_poll_is_never_lost() {
     super::model(|| {
@@ -117,10 +117,13 @@ fn wake_before_during_or_after_poll_is_never_lost() {
 /// task is freed (else loom reports the leaked registry `Arc`). (A wake-up
 /// racing the shutdown is `shutdown.rs`'s.)
 ///
-/// Planted bug seen caught: `State::transition_to_notified` submitting a
-/// complete task (no `is_complete` branch): a wake-up after completion
-/// queues it again and the worker runs a finished task (the debug assertion
-/// in `transition_to_running`, or a double completion, fails).
+/// Planted bug seen caught: the waker's `wake` (by value) not releasing
+/// the waker's reference (`mem::forget` after `notify`): loom reports "Arc
+/// leaked" (in both models of this file).
+/// Planted and not caught, on purpose: `transition_to_notified` queueing a
+/// task that is already complete (its `is_complete` check removed): the extra
+/// queue entry finds the task complete in `transition_to_running` and only
+/// drops its reference, so nothing observable goes wrong.
 #[test]
 fn wake_after_completion_or_with_handle_dropped() {
     super::model(|| {
