@@ -416,6 +416,25 @@ pub(crate) fn submit(registry: &Registry, job: JobRef, from_outside: bool) -> Re
     }
 }
 
+/// Queues a job behind everything already queued (a `yield`): on the
+/// injector, which every worker looks at, rather than on the own deque,
+/// whose newest job runs next. From one of the pool's own workers this
+/// skips the submission gate: the worker is running a job, so the pool is not
+/// quiescent, and the worker looks at the injector before it can sleep; the
+/// push then needs only the wake-up check of a local push.
+pub(crate) fn submit_behind(registry: &Registry, job: JobRef) -> Result<(), JobRef> {
+    let on_own_worker = WorkerThread::with_current(|worker| {
+        worker.is_some_and(|worker| worker.belongs_to(registry))
+    });
+    if on_own_worker {
+        registry.injector.push(job);
+        registry.sleep.notify_pushed_locally();
+        Ok(())
+    } else {
+        registry.inject(job, false)
+    }
+}
+
 /// The pool a free function should use: the current worker's, or the
 /// global one.
 pub(crate) fn current_or_global<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {

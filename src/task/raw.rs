@@ -303,7 +303,7 @@ impl RawTask {
         let refused = match how {
             Submit::New => pool::submit(pool, self.into_job(), true),
             Submit::Wake => pool::submit(pool, self.into_job(), false),
-            Submit::Yield => pool.inject(self.into_job(), false),
+            Submit::Yield => pool::submit_behind(pool, self.into_job()),
         };
         if let Err(job) = refused {
             // SAFETY: the job was made by `into_job` just above.
