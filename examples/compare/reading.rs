@@ -135,7 +135,11 @@ fn goal_lines(results: &Results, column: usize) -> Vec<String> {
         };
         let title = &row.row.title;
         let unit = &row.row.unit;
-        for goal in &row.row.goals {
+        let name = results.columns[column].name.as_str();
+        for (only, goal) in &row.row.goals {
+            if only.is_some_and(|only| only != name) {
+                continue;
+            }
             let judged = match *goal {
                 Goal::VsBestPeer(limit) => results.ratio(row, column).map(|ratio| {
                     let text = format!("{title}: {:.2}x the best peer, goal {limit}x", ratio.ratio);
