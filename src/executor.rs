@@ -217,8 +217,11 @@ fn block_on_worker<F: Future>(worker: &WorkerThread, mut future: Pin<&mut F>) ->
     }
 }
 
-/// Yields once: the task is queued again behind everything already queued,
-/// so other work runs before it continues (a cooperative `yield`).
+/// Yields once (a cooperative `yield`): the task is queued again on the
+/// pool's shared queue, behind everything already there, so that other
+/// queued work runs before it continues. (A worker takes jobs from its own
+/// queue first, but from the shared one first once every few jobs, so a
+/// yielder may occasionally go on before a job in that worker's own queue.)
 ///
 /// # Examples
 ///

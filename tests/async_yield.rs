@@ -92,10 +92,20 @@ fn two_yielding_tasks_on_one_thread_interleave() {
     }
     let order = order.lock().unwrap().clone();
     assert_eq!(order.len(), 100);
-    // Each yield lets the other (queued) task run first: strict alternation.
-    let switches = order.windows(2).filter(|pair| pair[0] != pair[1]).count();
-    assert_eq!(
-        switches, 99,
+    // Each yield lets the other (queued) task run, as long as both run.
+    // Not strict alternation: a yielded task waits on the injector, and once
+    // every `INJECTOR_INTERVAL` jobs the worker looks there before its own
+    // deque, so a yielder may jump once over the other task if that one sits
+    // in the deque. Never twice in a row: the next look is at the deque.
+    let last = order[99];
+    let first_done = order.iter().rposition(|&id| id != last).unwrap();
+    let longest_run = order[..=first_done]
+        .chunk_by(|a, b| a == b)
+        .map(<[usize]>::len)
+        .max()
+        .unwrap();
+    assert!(
+        longest_run <= 2,
         "yield_now did not let the other task run: {order:?}"
     );
 }
