@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use taskpool::ThreadPool;
+use taskpool::{Task, ThreadPool};
 
 /// Rounds per test: fewer in debug builds and far fewer under Miri.
 fn rounds(release: usize) -> usize {
@@ -84,6 +84,23 @@ fn set_and_wake(flag: &AtomicBool, slot: &Mutex<Option<Waker>>) {
     }
 }
 
+/// Spawns a [`WaitForFlag`] on `pool` and starts a thread that sets its
+/// flag and wakes it, at whatever point of a poll it happens to come.
+fn spawn_and_wake_from_outside(
+    pool: &ThreadPool,
+    drops: &Drops,
+) -> (Task<()>, std::thread::JoinHandle<()>) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let slot = Arc::new(Mutex::new(None));
+    let task = pool.spawn_async(WaitForFlag {
+        flag: flag.clone(),
+        slot: slot.clone(),
+        _dropped: drops.tracker(),
+    });
+    let waker = std::thread::spawn(move || set_and_wake(&flag, &slot));
+    (task, waker)
+}
+
 /// `models::shutdown::wake_races_shutdown`: a future woken from outside
 /// while the pool shuts down completes or reports cancelled, is dropped
 /// once, and is freed.
@@ -93,14 +110,7 @@ fn a_wake_racing_shutdown_completes_or_cancels_the_task_once() {
     for round in 0..rounds(2_000) {
         let pool = ThreadPool::new(1 + round % 2);
         let drops = Drops::default();
-        let flag = Arc::new(AtomicBool::new(false));
-        let slot = Arc::new(Mutex::new(None));
-        let task = pool.spawn_async(WaitForFlag {
-            flag: flag.clone(),
-            slot: slot.clone(),
-            _dropped: drops.tracker(),
-        });
-        let waker = std::thread::spawn(move || set_and_wake(&flag, &slot));
+        let (task, waker) = spawn_and_wake_from_outside(&pool, &drops);
         pool.shutdown();
         match task.join() {
             Ok(()) => completed += 1,
@@ -123,14 +133,7 @@ fn a_wake_from_outside_at_any_point_of_a_poll_is_never_lost() {
     let pool = ThreadPool::new(2);
     for round in 0..rounds(20_000) {
         let drops = Drops::default();
-        let flag = Arc::new(AtomicBool::new(false));
-        let slot = Arc::new(Mutex::new(None));
-        let task = pool.spawn_async(WaitForFlag {
-            flag: flag.clone(),
-            slot: slot.clone(),
-            _dropped: drops.tracker(),
-        });
-        let waker = std::thread::spawn(move || set_and_wake(&flag, &slot));
+        let (task, waker) = spawn_and_wake_from_outside(&pool, &drops);
         if round % 2 == 0 {
             task.join().expect("the future completes");
             assert_eq!(drops.get(), 1);
