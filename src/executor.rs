@@ -217,11 +217,12 @@ fn block_on_worker<F: Future>(worker: &WorkerThread, mut future: Pin<&mut F>) ->
     }
 }
 
-/// Yields once (a cooperative `yield`): the task is queued again on the
-/// pool's shared queue, behind everything already there, so that other
-/// queued work runs before it continues. (A worker takes jobs from its own
-/// queue first, but from the shared one first once every few jobs, so a
-/// yielder may occasionally go on before a job in that worker's own queue.)
+/// Yields once (a cooperative `yield`): the task is queued again behind the
+/// work already queued, so that the rest runs before it continues: its
+/// worker's own jobs, the pool's outside submissions, and the other tasks
+/// that yielded, in turn. Neither side starves the other: a worker that keeps
+/// receiving work still comes back to its yielded tasks every few dozen
+/// jobs, so a yielder may then go on before work queued after it.
 ///
 /// # Examples
 ///

@@ -93,10 +93,11 @@ fn two_yielding_tasks_on_one_thread_interleave() {
     let order = order.lock().unwrap().clone();
     assert_eq!(order.len(), 100);
     // Each yield lets the other (queued) task run, as long as both run.
-    // Not strict alternation: a yielded task waits on the injector, and once
-    // every `INJECTOR_INTERVAL` jobs the worker looks there before its own
-    // deque, so a yielder may jump once over the other task if that one sits
-    // in the deque. Never twice in a row: the next look is at the deque.
+    // Not strict alternation: a yielded task waits on its worker's later
+    // queue, and every `LATER_INTERVAL` jobs the worker looks there before
+    // its own deque, so a yielder may jump once over the other task if that
+    // one sits in the deque. Never twice in a row: the next look is at the
+    // deque.
     let last = order[99];
     let first_done = order.iter().rposition(|&id| id != last).unwrap();
     let longest_run = order[..=first_done]
@@ -107,5 +108,42 @@ fn two_yielding_tasks_on_one_thread_interleave() {
     assert!(
         longest_run <= 2,
         "yield_now did not let the other task run: {order:?}"
+    );
+}
+
+/// A job on a worker that submits its successor before it returns, so the
+/// worker's own deque is never empty until the chain ends.
+fn chain(order: Arc<Mutex<Vec<char>>>, remaining: usize) {
+    order.lock().unwrap().push('J');
+    if remaining > 0 {
+        taskpool::execute(move || chain(order, remaining - 1));
+    }
+}
+
+#[test]
+fn a_yielding_task_is_not_starved_by_a_worker_that_keeps_feeding_itself() {
+    let pool = ThreadPool::new(1);
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let gate = support::Gate::close(&pool, 1);
+    let y_order = order.clone();
+    let yielder = pool.spawn_async(async move {
+        for _ in 0..10 {
+            y_order.lock().unwrap().push('Y');
+            yield_now().await;
+        }
+    });
+    let j_order = order.clone();
+    pool.execute(move || chain(j_order, 10_000));
+    gate.open();
+    join_guarded("yielder", yielder).unwrap();
+    pool.shutdown();
+    let order = order.lock().unwrap();
+    assert_eq!(order.iter().filter(|&&e| e == 'J').count(), 10_001);
+    let last_yield = order.iter().rposition(|&e| e == 'Y').unwrap();
+    // The yielder comes back every few dozen jobs of the chain, so its ten
+    // rounds end long before the chain does (without that, all after it).
+    assert!(
+        last_yield < 2_000,
+        "the yielder's last round came after {last_yield} events"
     );
 }

@@ -9,7 +9,7 @@
 //! |---|---|
 //! | `builder.rs` | [`Builder`], starting the threads |
 //! | `job.rs` | [`JobRef`], the one type-erased job |
-//! | `queue.rs` | the deques (crossbeam's, or a loom stand-in) |
+//! | `queue.rs` | the injector and deques (crossbeam's, or a loom stand-in) |
 //! | `registry.rs` | what the workers share: queues, sleep state, hooks, counters |
 //! | `worker.rs` | a worker's find-work loop and its thread-local |
 //! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
@@ -416,22 +416,21 @@ pub(crate) fn submit(registry: &Registry, job: JobRef, from_outside: bool) -> Re
     }
 }
 
-/// Queues a job behind everything already queued (a `yield`): on the
-/// injector, which every worker looks at, rather than on the own deque,
-/// whose newest job runs next. From one of the pool's own workers this
-/// skips the submission gate: the worker is running a job, so the pool is not
-/// quiescent, and the worker looks at the injector before it can sleep; the
-/// push then needs only the wake-up check of a local push.
+/// Queues a job behind the work already queued (a `yield`). On one of the
+/// pool's own workers it goes on that worker's later queue, behind the rest
+/// of its work (see `worker.rs`), and is always accepted; from elsewhere, on
+/// the injector, like a wake-up.
 pub(crate) fn submit_behind(registry: &Registry, job: JobRef) -> Result<(), JobRef> {
-    let on_own_worker = WorkerThread::with_current(|worker| {
-        worker.is_some_and(|worker| worker.belongs_to(registry))
+    let job = WorkerThread::with_current(|worker| match worker {
+        Some(worker) if worker.belongs_to(registry) => {
+            worker.push_later(job);
+            None
+        }
+        _ => Some(job),
     });
-    if on_own_worker {
-        registry.injector.push(job);
-        registry.sleep.notify_pushed_locally();
-        Ok(())
-    } else {
-        registry.inject(job, false)
+    match job {
+        None => Ok(()),
+        Some(job) => registry.inject(job, false),
     }
 }
 

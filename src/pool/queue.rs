@@ -4,8 +4,9 @@
 //! [`Stealer`]. crossbeam-deque is not loom-aware: its atomics are invisible
 //! to loom, which then reports races that are not there. Under `cfg(loom)`
 //! the same names are a lock-protected `VecDeque` with the same interface and
-//! the same ends (the owner pops the newest job, thieves take the oldest), so
-//! a model checks our protocols on top of queues whose every step loom sees.
+//! the same ends (the owner of a LIFO deque pops the newest job, of a FIFO one
+//! the oldest; thieves take the oldest), so a model checks our protocols on
+//! top of queues whose every step loom sees.
 
 #[cfg(not(loom))]
 pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -75,9 +76,13 @@ mod model {
         }
     }
 
-    /// The owner's end of a deque: pushes and pops the newest job.
+    /// The owner's end of a deque: pushes, and pops the newest job (LIFO)
+    /// or the oldest (FIFO).
     #[derive(Debug)]
-    pub(crate) struct Worker<T>(Arc<Mutex<VecDeque<T>>>);
+    pub(crate) struct Worker<T> {
+        jobs: Arc<Mutex<VecDeque<T>>>,
+        fifo: bool,
+    }
 
     /// A thief's end of a deque: takes the oldest job.
     #[derive(Debug)]
@@ -91,27 +96,42 @@ mod model {
 
     impl<T> Worker<T> {
         pub(crate) fn new_lifo() -> Self {
-            Self(Arc::new(Mutex::new(VecDeque::new())))
+            Self {
+                jobs: Arc::new(Mutex::new(VecDeque::new())),
+                fifo: false,
+            }
+        }
+
+        pub(crate) fn new_fifo() -> Self {
+            Self {
+                jobs: Arc::new(Mutex::new(VecDeque::new())),
+                fifo: true,
+            }
         }
 
         pub(crate) fn stealer(&self) -> Stealer<T> {
-            Stealer(self.0.clone())
+            Stealer(self.jobs.clone())
         }
 
         pub(crate) fn push(&self, item: T) {
-            self.0.lock().push_back(item);
+            self.jobs.lock().push_back(item);
         }
 
         pub(crate) fn pop(&self) -> Option<T> {
-            self.0.lock().pop_back()
+            let mut jobs = self.jobs.lock();
+            if self.fifo {
+                jobs.pop_front()
+            } else {
+                jobs.pop_back()
+            }
         }
 
         pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().is_empty()
+            self.jobs.lock().is_empty()
         }
 
         pub(crate) fn len(&self) -> usize {
-            self.0.lock().len()
+            self.jobs.lock().len()
         }
     }
 

@@ -25,6 +25,24 @@ pub(crate) trait Extension: Send + Sync + 'static {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
+/// The thieves' ends of one worker's two queues (see `worker.rs`).
+pub(crate) struct WorkerQueues {
+    /// Its deque: the work it runs next, newest first.
+    pub(crate) now: Stealer<JobRef>,
+    /// Its FIFO of yielded work, which waits behind the rest.
+    pub(crate) later: Stealer<JobRef>,
+}
+
+impl WorkerQueues {
+    fn is_empty(&self) -> bool {
+        self.now.is_empty() && self.later.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.now.len() + self.later.len()
+    }
+}
+
 /// Counters one worker writes and everyone may read. Only the owner writes,
 /// with a plain load and store, so counting costs no read-modify-write.
 #[derive(Debug, Default)]
@@ -46,7 +64,7 @@ impl WorkerCounters {
 /// The state shared by the workers and handles of one pool.
 pub(crate) struct Registry {
     pub(crate) injector: Injector<JobRef>,
-    pub(crate) stealers: Box<[Stealer<JobRef>]>,
+    pub(crate) stealers: Box<[WorkerQueues]>,
     pub(crate) counters: Box<[CachePadded<WorkerCounters>]>,
     pub(crate) sleep: Sleep,
     panicked: AtomicU64,
@@ -73,7 +91,7 @@ impl std::fmt::Debug for Registry {
 
 impl Registry {
     pub(crate) fn new(
-        stealers: Box<[Stealer<JobRef>]>,
+        stealers: Box<[WorkerQueues]>,
         panic_handler: Option<Box<PanicHandler>>,
         on_thread_stop: Option<Box<ThreadHook>>,
     ) -> Self {

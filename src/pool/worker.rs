@@ -3,18 +3,28 @@
 //!
 //! # Where a worker looks for work, in this order
 //!
+//! Each worker has two queues: its *deque*, where the work it submits goes,
+//! and its *later* queue (FIFO), where work goes that asked to wait behind
+//! the rest (a yield, `pool::submit_behind`).
+//!
 //! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first (if it holds any), so that outside
 //!    submissions never starve behind a worker that keeps feeding its own
 //!    deque.
-//! 2. Its own deque, newest job first: the job pushed last is the one whose
+//! 2. After [`LATER_INTERVAL`] jobs taken without looking at its later
+//!    queue, that queue first, so that yielded work never starves either.
+//! 3. Its own deque, newest job first: the job pushed last is the one whose
 //!    data is still in cache, and depth-first order keeps a recursive
 //!    fan-out's queue short. Popping it writes no shared cache line.
-//! 3. The injector, a batch at a time: outside work waits there, and one
+//! 4. The injector, a batch at a time: outside work waits there, and one
 //!    contended steal moves up to a batch of it into the own deque.
-//! 4. Its siblings' deques, oldest job first, about half of a deque at a
-//!    time, starting at a random sibling: stealing disturbs a sibling that is
-//!    busy, so it comes last; the oldest job of a fan-out is the biggest, so
-//!    one steal moves the most work.
+//! 5. Its later queue, oldest first: yielded jobs take turns, behind all
+//!    other work the worker can see, outside work included. Keeping them on
+//!    the worker (rather than on the injector) keeps a yield off the shared
+//!    queue's contended cache lines.
+//! 6. Its siblings' queues (deque, then later queue), oldest job first,
+//!    about half of a queue at a time, starting at a random sibling: stealing
+//!    disturbs a sibling that is busy, so it comes last; the oldest job of a
+//!    fan-out is the biggest, so one steal moves the most work.
 //!
 //! A worker that finds nothing becomes a *searcher*, spins through the same
 //! order a few rounds with exponential backoff (most gaps between jobs are
@@ -37,6 +47,11 @@ use std::task::{Wake, Waker};
 /// two indices) and an outside job waits behind this many local ones.
 pub(crate) const INJECTOR_INTERVAL: u32 = 17;
 
+/// How many jobs a worker takes from elsewhere before it looks at its later
+/// queue first: the most a yielded job waits behind work queued after it.
+/// A prime other than [`INJECTOR_INTERVAL`], so the two looks rarely meet.
+pub(crate) const LATER_INTERVAL: u32 = 31;
+
 thread_local! {
     // loom's `thread_local!` takes no `const` initializer.
     #[allow(clippy::missing_const_for_thread_local)]
@@ -50,8 +65,11 @@ pub(crate) struct WorkerThread {
     index: usize,
     registry: Arc<Registry>,
     deque: Worker<JobRef>,
+    later: Worker<JobRef>,
     rng: Cell<u64>,
     tick: Cell<u32>,
+    /// Jobs taken since the later queue was last looked at.
+    later_waited: Cell<u32>,
     waker: Waker,
 }
 
@@ -124,6 +142,14 @@ impl WorkerThread {
         self.registry.sleep.notify_pushed_for_join();
     }
 
+    /// Queues a job behind all of this worker's other work (a yield),
+    /// waking a sleeper if needed.
+    #[inline]
+    pub(crate) fn push_later(&self, job: JobRef) {
+        self.later.push(job);
+        self.registry.sleep.notify_pushed_locally();
+    }
+
     /// Pops the newest job of this worker's own deque.
     #[inline]
     pub(crate) fn pop_local(&self) -> Option<JobRef> {
@@ -153,10 +179,24 @@ impl WorkerThread {
                 return Some(job);
             }
         }
-        self.deque
+        let waited = self.later_waited.get() + 1;
+        if waited < LATER_INTERVAL {
+            self.later_waited.set(waited);
+        } else {
+            self.later_waited.set(0);
+            if let Some(job) = self.later.pop() {
+                return Some(job);
+            }
+        }
+        if let Some(job) = self
+            .deque
             .pop()
             .or_else(|| self.registry.steal_from_injector(&self.deque))
-            .or_else(|| self.steal_from_siblings())
+        {
+            return Some(job);
+        }
+        self.later_waited.set(0);
+        self.later.pop().or_else(|| self.steal_from_siblings())
     }
 
     fn steal_from_siblings(&self) -> Option<JobRef> {
@@ -173,15 +213,20 @@ impl WorkerThread {
                 if victim == self.index {
                     continue;
                 }
-                let before = self.deque.len();
-                match stealers[victim].steal_batch_and_pop(&self.deque) {
-                    Steal::Success(job) => {
-                        let moved = self.deque.len().saturating_sub(before);
-                        WorkerCounters::add(&self.counters().stolen, 1 + moved as u64);
-                        return Some(job);
+                let victim = &stealers[victim];
+                // A sibling's deque into this one's deque, its yielded
+                // jobs into this one's later queue: each keeps its place.
+                for (from, into) in [(&victim.now, &self.deque), (&victim.later, &self.later)] {
+                    let before = into.len();
+                    match from.steal_batch_and_pop(into) {
+                        Steal::Success(job) => {
+                            let moved = into.len().saturating_sub(before);
+                            WorkerCounters::add(&self.counters().stolen, 1 + moved as u64);
+                            return Some(job);
+                        }
+                        Steal::Retry => retry = true,
+                        Steal::Empty => {}
                     }
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
                 }
             }
             if !retry {
@@ -336,6 +381,7 @@ impl WorkerThread {
             .deque
             .pop()
             .or_else(|| self.registry.steal_from_injector(&self.deque))
+            .or_else(|| self.later.pop())
             .or_else(|| self.steal_from_siblings())
         {
             self.execute(job);
@@ -400,6 +446,7 @@ impl Startup {
 pub(crate) struct WorkerStart {
     pub(crate) index: usize,
     pub(crate) deque: Worker<JobRef>,
+    pub(crate) later: Worker<JobRef>,
     pub(crate) startup: Arc<Startup>,
     pub(crate) on_start: Option<std::sync::Arc<ThreadHook>>,
 }
@@ -409,6 +456,7 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
     let WorkerStart {
         index,
         deque,
+        later,
         startup,
         on_start,
     } = start;
@@ -422,8 +470,10 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
             index,
             registry: registry.clone(),
             deque,
+            later,
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             tick: Cell::new(0),
+            later_waited: Cell::new(0),
             waker: Waker::from(std::sync::Arc::new(WorkerWaker {
                 registry: registry.clone(),
                 index,

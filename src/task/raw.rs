@@ -174,8 +174,8 @@ pub(crate) enum Submit {
     /// A woken task: work the pool accepted already, refused only once the
     /// pool terminated.
     Wake,
-    /// A task woken while it was polled (it yielded): to the back of the
-    /// injector, so that everything queued before it runs first.
+    /// A task woken while it was polled (it yielded): behind the work
+    /// already queued (`pool::submit_behind`), so that it runs first.
     Yield,
 }
 
