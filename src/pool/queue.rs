@@ -33,6 +33,10 @@ mod model {
         pub(crate) fn is_retry(&self) -> bool {
             matches!(self, Steal::Retry)
         }
+
+        pub(crate) fn is_success(&self) -> bool {
+            matches!(self, Steal::Success(_))
+        }
     }
 
     /// A FIFO queue shared by everyone.

@@ -32,7 +32,7 @@
 //! [`super::sleep`].
 
 use super::job::{JobRef, Ran};
-use super::queue::{Steal, Worker};
+use super::queue::{Steal, Stealer, Worker};
 use super::registry::{Registry, ThreadHook, WorkerCounters};
 use super::sleep::Wakeup;
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
@@ -213,26 +213,39 @@ impl WorkerThread {
                 if victim == self.index {
                     continue;
                 }
-                let victim = &stealers[victim];
-                // A sibling's deque into this one's deque, its yielded
-                // jobs into this one's later queue: each keeps its place.
-                for (from, into) in [(&victim.now, &self.deque), (&victim.later, &self.later)] {
-                    let before = into.len();
-                    match from.steal_batch_and_pop(into) {
-                        Steal::Success(job) => {
-                            let moved = into.len().saturating_sub(before);
-                            WorkerCounters::add(&self.counters().stolen, 1 + moved as u64);
-                            return Some(job);
-                        }
-                        Steal::Retry => retry = true,
-                        Steal::Empty => {}
+                let queues = &stealers[victim];
+                // Its deque into this one's deque, its yielded jobs into this
+                // one's later queue: each keeps its place. A later queue is
+                // mostly empty: a look at its two indices spares the fence of
+                // a steal (a stale look only delays that steal).
+                let steal = match self.steal_batch(&queues.now, &self.deque) {
+                    Steal::Empty if !queues.later.is_empty() => {
+                        self.steal_batch(&queues.later, &self.later)
                     }
+                    steal => steal,
+                };
+                match steal {
+                    Steal::Success(job) => return Some(job),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
                 }
             }
             if !retry {
                 return None;
             }
         }
+    }
+
+    /// Steals one job and about half of the rest of `from` into `into`,
+    /// counting them.
+    fn steal_batch(&self, from: &Stealer<JobRef>, into: &Worker<JobRef>) -> Steal<JobRef> {
+        let before = into.len();
+        let steal = from.steal_batch_and_pop(into);
+        if steal.is_success() {
+            let moved = into.len().saturating_sub(before);
+            WorkerCounters::add(&self.counters().stolen, 1 + moved as u64);
+        }
+        steal
     }
 
     /// xorshift64: cheap, and good enough to spread thieves over victims.
