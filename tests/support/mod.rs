@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use taskpool::{Task, TaskError, ThreadPool};
 
 /// How long any wait in these tests may take before it counts as a hang.
-pub const HANG_GUARD: Duration = Duration::from_secs(60);
+pub const HANG_GUARD: Duration = Duration::from_secs(if cfg!(miri) { 600 } else { 60 });
 
 /// Marks the panics the tests raise on purpose; the panic hook installed by
 /// [`quiet_expected_panics`] does not print them.
