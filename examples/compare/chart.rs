@@ -45,12 +45,13 @@ fn chart_rows(results: &Results) -> Vec<ChartRow> {
         .rows
         .iter()
         .filter_map(|row| {
-            let (_, best) = results.best_peer(row).filter(|(_, best)| *best > 0.0)?;
+            let (_, best) = results.best_peer(row)?;
+            row.row.relative(best, best)?;
             let bars = row
                 .cells
                 .iter()
                 .map(|cell| match cell {
-                    Cell::Value { value, .. } => Ok(value / best),
+                    Cell::Value { value, .. } => Ok(row.row.relative(*value, best).unwrap_or(0.0)),
                     Cell::Missing { label, .. } => Err(label.clone()),
                 })
                 .collect();

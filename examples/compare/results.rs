@@ -105,11 +105,11 @@ impl Results {
     pub fn ratio(&self, row: &RowResult, ours: usize) -> Option<Ratio> {
         let value = row.cells[ours].value()?;
         let (peer, best) = self.best_peer(row)?;
-        (best > 0.0).then(|| Ratio {
+        Some(Ratio {
             ours: value,
             best_peer: best,
             best_peer_name: self.columns[peer].name.clone(),
-            ratio: value / best,
+            ratio: row.row.relative(value, best)?,
         })
     }
 
