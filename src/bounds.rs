@@ -56,11 +56,8 @@
 //! A `Task` is `Send` only if its output is.
 //!
 //! ```compile_fail
-//! fn assert_send<T: Send>(_: T) {}
-//! fn handle() -> taskpool::Task<std::rc::Rc<u8>> {
-//!     unimplemented!()
-//! }
-//! assert_send(handle());
+//! fn assert_send<T: Send>() {}
+//! assert_send::<taskpool::Task<std::rc::Rc<u8>>>();
 //! ```
 //!
 //! A task's closure must be `Send` and `'static`, like a job.

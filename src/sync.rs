@@ -120,6 +120,8 @@ impl Parker {
             return true;
         }
         let mut guard = self.lock.lock();
+        // ORDERING: Relaxed: under the lock that `unpark` also takes before
+        // it notifies; the token's own Acquire is the swap below.
         match self
             .state
             .compare_exchange(EMPTY, PARKED, Ordering::Relaxed, Ordering::Relaxed)
@@ -238,16 +240,6 @@ mod imp {
     #[derive(Debug, Default)]
     pub(crate) struct Condvar(loom::sync::Condvar);
 
-    /// Mirrors `parking_lot::WaitTimeoutResult`.
-    #[derive(Debug, Clone, Copy)]
-    pub(crate) struct WaitTimeoutResult(bool);
-
-    impl WaitTimeoutResult {
-        pub(crate) fn timed_out(&self) -> bool {
-            self.0
-        }
-    }
-
     impl Condvar {
         pub(crate) fn new() -> Self {
             Self(loom::sync::Condvar::new())
@@ -258,13 +250,14 @@ mod imp {
             guard.0 = Some(self.0.wait(inner).unwrap_or_else(|e| e.into_inner()));
         }
 
+        /// Unlike `parking_lot`'s, returns nothing: no caller asks whether
+        /// the wait timed out.
         pub(crate) fn wait_for<T>(
             &self,
             guard: &mut MutexGuard<'_, T>,
             _timeout: std::time::Duration,
-        ) -> WaitTimeoutResult {
+        ) {
             self.wait(guard);
-            WaitTimeoutResult(false)
         }
 
         pub(crate) fn notify_one(&self) -> bool {

@@ -17,7 +17,9 @@
 //! | `waker.rs` | an async task's waker: before, during and after a poll, after completion |
 //! | `token.rs` | `CancellationToken`: cancel against register and unregister |
 //! | `shutdown.rs` | shutdown against concurrent submissions and wake-ups |
+//! | `flag.rs` | the future the waker and shutdown models wait on, and its waking thread |
 
+mod flag;
 mod shutdown;
 mod sleep;
 mod task;

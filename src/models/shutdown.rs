@@ -8,12 +8,10 @@
 //! a pool that waits for a submitter that already left deadlocks, which
 //! loom reports.
 
-use super::{Count, DropTracker, Signal};
+use super::flag::{Waiting, set_and_wake, spawn_waiting};
+use super::{Count, Signal};
 use crate::ThreadPool;
-use crate::sync::{Arc, AtomicBool, Mutex, Ordering, thread};
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use crate::sync::{Arc, thread};
 
 /// `try_execute` on one thread while the main thread shuts the pool down.
 ///
@@ -125,45 +123,6 @@ fn submit_after_close_is_refused_while_draining() {
     });
 }
 
-/// Pending until its flag is set, like `waker.rs`'s future.
-struct WaitForFlag {
-    flag: Arc<AtomicBool>,
-    slot: Arc<Mutex<Option<Waker>>>,
-    _dropped: DropTracker,
-}
-
-impl Future for WaitForFlag {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        *self.slot.lock() = Some(cx.waker().clone());
-        // ORDERING: pairs with the Release store of the waking thread.
-        if self.flag.load(Ordering::Acquire) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-/// A spawned [`WaitForFlag`] task and the two ends its waking thread needs.
-struct Waiting {
-    task: crate::Task<()>,
-    flag: Arc<AtomicBool>,
-    slot: Arc<Mutex<Option<Waker>>>,
-}
-
-fn spawn_waiting(pool: &ThreadPool, future_drops: &Count) -> Waiting {
-    let flag = Arc::new(AtomicBool::new(false));
-    let slot = Arc::new(Mutex::new(None::<Waker>));
-    let task = pool.spawn_async(WaitForFlag {
-        flag: flag.clone(),
-        slot: slot.clone(),
-        _dropped: future_drops.tracker(),
-    });
-    Waiting { task, flag, slot }
-}
-
 /// An async task woken from outside while the pool shuts down: shutdown
 /// cancels a future that still waits when the queues run dry, so the task
 /// either completes (woken in time) or reports cancelled; a wake-up after
@@ -177,18 +136,17 @@ fn spawn_waiting(pool: &ThreadPool, future_drops: &Count) -> Waiting {
 fn wake_races_shutdown() {
     super::model(|| {
         let pool = ThreadPool::new(1);
-        let future_drops = Count::new();
-        let Waiting { task, flag, slot } = spawn_waiting(&pool, &future_drops);
-        let waker_thread = thread::spawn(move || {
-            flag.store(true, Ordering::Release);
-            let waker = slot.lock().take();
-            if let Some(waker) = waker {
-                waker.wake();
-            }
-        });
+        let Waiting {
+            task,
+            flag,
+            slot,
+            future_drops,
+            ..
+        } = spawn_waiting(&pool);
+        let waker_thread = thread::spawn(move || set_and_wake(&flag, &slot));
         pool.shutdown();
         match task.join() {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(error) => assert!(error.is_cancelled()),
         }
         assert_eq!(future_drops.get(), 1);
@@ -212,9 +170,14 @@ fn wake_races_shutdown() {
 fn wake_while_draining_is_accepted_and_the_task_completes() {
     super::model(|| {
         let pool = Arc::new(ThreadPool::new(1));
-        let future_drops = Count::new();
         // Queued first: the worker polls it (pending) before the job below.
-        let Waiting { task, flag, slot } = spawn_waiting(&pool, &future_drops);
+        let Waiting {
+            task,
+            flag,
+            slot,
+            future_drops,
+            ..
+        } = spawn_waiting(&pool);
         let (closed, release) = (Arc::new(Signal::default()), Arc::new(Signal::default()));
         {
             let (pool_in_job, closed, release) = (pool.clone(), closed.clone(), release.clone());
@@ -226,11 +189,7 @@ fn wake_while_draining_is_accepted_and_the_task_completes() {
             });
         }
         closed.wait();
-        flag.store(true, Ordering::Release);
-        let waker = slot.lock().take();
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        set_and_wake(&flag, &slot);
         release.set();
         let result = task.join();
         assert!(result.is_ok(), "woken while draining, yet {result:?}");
@@ -250,8 +209,12 @@ fn wake_while_draining_is_accepted_and_the_task_completes() {
 fn never_woken_future_is_cancelled_by_shutdown() {
     super::model(|| {
         let pool = ThreadPool::new(1);
-        let future_drops = Count::new();
-        let Waiting { task, slot, .. } = spawn_waiting(&pool, &future_drops);
+        let Waiting {
+            task,
+            slot,
+            future_drops,
+            ..
+        } = spawn_waiting(&pool);
         pool.shutdown();
         assert!(task.join().unwrap_err().is_cancelled());
         assert_eq!(future_drops.get(), 1);

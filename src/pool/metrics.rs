@@ -56,6 +56,7 @@ impl Metrics {
             panicked: registry.panicked(),
             ..Metrics::default()
         };
+        // ORDERING: Relaxed: statistics; no other memory is read through them.
         for counters in registry.counters.iter() {
             metrics.executed += counters.executed.load(Ordering::Relaxed);
             metrics.stolen += counters.stolen.load(Ordering::Relaxed);

@@ -403,17 +403,7 @@ where
 /// such as a woken task).
 #[inline]
 pub(crate) fn submit(registry: &Registry, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
-    let job = WorkerThread::with_current(|worker| match worker {
-        Some(worker) if worker.belongs_to(registry) => {
-            worker.push(job);
-            None
-        }
-        _ => Some(job),
-    });
-    match job {
-        None => Ok(()),
-        Some(job) => registry.inject(job, from_outside),
-    }
+    submit_with(registry, job, from_outside, WorkerThread::push)
 }
 
 /// Queues a job behind the work already queued (a `yield`). On one of the
@@ -421,16 +411,28 @@ pub(crate) fn submit(registry: &Registry, job: JobRef, from_outside: bool) -> Re
 /// of its work (see `worker.rs`), and is always accepted; from elsewhere, on
 /// the injector, like a wake-up.
 pub(crate) fn submit_behind(registry: &Registry, job: JobRef) -> Result<(), JobRef> {
+    submit_with(registry, job, false, WorkerThread::push_later)
+}
+
+/// `push`es the job on the current worker if it is one of `registry`'s,
+/// injects it otherwise.
+#[inline]
+fn submit_with(
+    registry: &Registry,
+    job: JobRef,
+    from_outside: bool,
+    push: impl FnOnce(&WorkerThread, JobRef),
+) -> Result<(), JobRef> {
     let job = WorkerThread::with_current(|worker| match worker {
         Some(worker) if worker.belongs_to(registry) => {
-            worker.push_later(job);
+            push(worker, job);
             None
         }
         _ => Some(job),
     });
     match job {
         None => Ok(()),
-        Some(job) => registry.inject(job, false),
+        Some(job) => registry.inject(job, from_outside),
     }
 }
 

@@ -30,10 +30,6 @@ mod model {
     }
 
     impl<T> Steal<T> {
-        pub(crate) fn is_retry(&self) -> bool {
-            matches!(self, Steal::Retry)
-        }
-
         pub(crate) fn is_success(&self) -> bool {
             matches!(self, Steal::Success(_))
         }
@@ -50,13 +46,6 @@ mod model {
 
         pub(crate) fn push(&self, item: T) {
             self.0.lock().push_back(item);
-        }
-
-        pub(crate) fn steal(&self) -> Steal<T> {
-            match self.0.lock().pop_front() {
-                Some(item) => Steal::Success(item),
-                None => Steal::Empty,
-            }
         }
 
         pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
@@ -128,10 +117,6 @@ mod model {
             } else {
                 jobs.pop_back()
             }
-        }
-
-        pub(crate) fn is_empty(&self) -> bool {
-            self.jobs.lock().is_empty()
         }
 
         pub(crate) fn len(&self) -> usize {

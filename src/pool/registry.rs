@@ -157,6 +157,7 @@ impl Registry {
     /// it. A panicking handler is contained: its panic is dropped (the panic
     /// hook has printed it already).
     pub(crate) fn report_panic(&self, payload: Payload) {
+        // ORDERING: Relaxed: a statistic, read only by `metrics`.
         self.panicked.fetch_add(1, Ordering::Relaxed);
         match &self.panic_handler {
             Some(handler) => {
@@ -169,6 +170,7 @@ impl Registry {
     }
 
     pub(crate) fn panicked(&self) -> u64 {
+        // ORDERING: Relaxed: as in `report_panic`.
         self.panicked.load(Ordering::Relaxed)
     }
 

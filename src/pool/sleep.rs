@@ -139,15 +139,20 @@ impl Sleep {
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
+        // ORDERING: SeqCst, like every access to the word that the protocol
+        // reasons about (see the module doc); off the submit path.
         Snapshot(self.state.load(Ordering::SeqCst))
     }
 
     pub(crate) fn gate(&self) -> Gate {
+        // ORDERING: SeqCst, as in `snapshot`: a sleeper reads the gate after
+        // its fence, and termination is read after a park.
         Gate(self.gate.load(Ordering::SeqCst))
     }
 
     /// How many times workers parked, and were woken, since the pool started.
     pub(crate) fn counts(&self) -> (u64, u64) {
+        // ORDERING: Relaxed: statistics for `metrics`.
         (
             self.parks.load(Ordering::Relaxed),
             self.wakeups.load(Ordering::Relaxed),
@@ -196,6 +201,8 @@ impl Sleep {
     /// `WorkerThread::push_for_join` for why that is enough).
     #[inline]
     pub(crate) fn notify_pushed_for_join(&self) {
+        // ORDERING: Relaxed, with no fence: see `push_for_join` for why a
+        // missed sleeper costs parallelism only.
         let now = Snapshot(self.state.load(Ordering::Relaxed));
         if now.needs_wake() {
             self.wake_one();
@@ -332,6 +339,7 @@ impl Sleep {
                 return Wakeup::Terminated { sweep: true };
             }
         }
+        // ORDERING: Relaxed: a statistic.
         self.parks.fetch_add(1, Ordering::Relaxed);
         self.parkers[index].park();
         if self.gate().is_terminated() {

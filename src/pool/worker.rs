@@ -7,9 +7,9 @@
 //! and its *later* queue (FIFO), where work goes that asked to wait behind
 //! the rest (a yield, `pool::submit_behind`).
 //!
-//! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first (if it holds any), so that outside
-//!    submissions never starve behind a worker that keeps feeding its own
-//!    deque.
+//! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first (if it holds
+//!    any), so that outside submissions never starve behind a worker that
+//!    keeps feeding its own deque.
 //! 2. After [`LATER_INTERVAL`] jobs taken without looking at its later
 //!    queue, that queue first, so that yielded work never starves either.
 //! 3. Its own deque, newest job first: the job pushed last is the one whose
@@ -390,13 +390,7 @@ impl WorkerThread {
     /// Runs everything still queued anywhere; only the worker that
     /// terminated the pool does this (see the shutdown part of the note).
     fn sweep(&self) {
-        while let Some(job) = self
-            .deque
-            .pop()
-            .or_else(|| self.registry.steal_from_injector(&self.deque))
-            .or_else(|| self.later.pop())
-            .or_else(|| self.steal_from_siblings())
-        {
+        while let Some(job) = self.find_work() {
             self.execute(job);
         }
     }

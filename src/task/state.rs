@@ -272,6 +272,8 @@ impl State {
     /// Applies `f` until the compare-exchange succeeds; `f` returns the new
     /// word and a result, or `None` to leave the word as it is.
     fn update<R>(&self, mut f: impl FnMut(Snapshot) -> (Option<usize>, R)) -> R {
+        // ORDERING: Acquire: a transition that changes nothing (`f` returns
+        // `None`) still acts on what the word says, so it acquires it too.
         let mut current = self.0.load(Ordering::Acquire);
         loop {
             let (next, result) = f(Snapshot(current));
