@@ -164,6 +164,11 @@ impl<T: Send + 'static> Deliver<T> for All<T> {
 /// a task that is complete at once, with an empty `Vec`. Calling
 /// [`Task::cancel`] on the combined task does not cancel the inputs.
 ///
+/// # Panics
+///
+/// If a task in `tasks` already returned its result (it was polled to
+/// `Ready` as a future).
+///
 /// # Examples
 ///
 /// ```
@@ -177,7 +182,7 @@ where
     I: IntoIterator<Item = Task<T>>,
     T: Send + 'static,
 {
-    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    let tasks = collect_unread(tasks);
     let (combined, completer) = Completer::new();
     if tasks.is_empty() {
         completer.complete(|| Ok(Vec::new()));
@@ -217,6 +222,11 @@ impl<T: Send + 'static> Deliver<T> for Any<T> {
 /// thread that ends the first input. An empty list gives a task that is
 /// cancelled at once: there is nothing to wait for.
 ///
+/// # Panics
+///
+/// If a task in `tasks` already returned its result (it was polled to
+/// `Ready` as a future).
+///
 /// # Examples
 ///
 /// ```
@@ -236,15 +246,25 @@ where
     I: IntoIterator<Item = Task<T>>,
     T: Send + 'static,
 {
+    let tasks = collect_unread(tasks);
     let (combined, completer) = Completer::new();
     let shared = StdArc::new(Any { completer });
-    let mut any_input = false;
-    for (index, task) in tasks.into_iter().enumerate() {
-        any_input = true;
-        Input::watch(task, index, shared.clone());
-    }
-    if !any_input {
+    if tasks.is_empty() {
         shared.completer.complete(|| Err(TaskError::cancelled()));
     }
+    for (index, task) in tasks.into_iter().enumerate() {
+        Input::watch(task, index, shared.clone());
+    }
     combined
+}
+
+/// The inputs of a combinator, each checked on the caller's thread: a task
+/// whose result was already taken (polled to `Ready`) panics here, before
+/// any input is watched, rather than later on the thread that completes it.
+fn collect_unread<T: Send + 'static, I: IntoIterator<Item = Task<T>>>(tasks: I) -> Vec<Task<T>> {
+    let tasks: Vec<Task<T>> = tasks.into_iter().collect();
+    for task in &tasks {
+        task.raw().assert_output_unread();
+    }
+    tasks
 }

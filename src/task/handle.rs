@@ -82,6 +82,11 @@ impl<T: Send + 'static> Task<T> {
     /// [`TaskError`] if the task panicked (the payload is inside) or was
     /// cancelled.
     ///
+    /// # Panics
+    ///
+    /// If the task already returned its result as a future (it was polled
+    /// to `Ready`): the result cannot be handed out twice.
+    ///
     /// # Examples
     ///
     /// ```
@@ -95,12 +100,13 @@ impl<T: Send + 'static> Task<T> {
     /// assert_eq!(outer.join().unwrap(), 42);
     /// ```
     pub fn join(self) -> Result<T, TaskError> {
+        self.raw.assert_output_unread();
         wait::join(&self.raw);
         let raw = self.into_raw();
-        // SAFETY: we hold the join interest, `T` is the output type, the task
-        // is complete (`wait::join` returns only then) and nothing read the
-        // output before (`join` consumes the only handle, whose reference
-        // `raw` is).
+        // SAFETY: we hold the join interest (`raw` is the handle's
+        // reference), `T` is the output type and the task is complete
+        // (`wait::join` returns only then). `join_output` checks again that
+        // the output was not taken before.
         unsafe { raw.join_output() }
     }
 
@@ -218,16 +224,10 @@ impl<T: Send + 'static> Future for Task<T> {
     /// If polled again after it returned `Ready` with a value or a panic.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let raw = &self.raw;
-        let state = raw.state().load();
-        if state.is_complete()
-            && state.is_consumed()
-            && state.outcome() != Some(super::state::Outcome::Cancelled)
-        {
-            panic!("a Task was polled after it returned its result");
-        }
+        raw.assert_output_unread();
         if wait::register_waker(raw, cx.waker()) {
-            // SAFETY: the join interest is ours, `T` is the output type, the
-            // task is complete and its output unread (checked above).
+            // SAFETY: the join interest is ours, `T` is the output type and
+            // the task is complete.
             Poll::Ready(unsafe { raw.take_output() })
         } else {
             Poll::Pending

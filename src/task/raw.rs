@@ -26,7 +26,7 @@
 //! Those three files are the only ones that reach into the allocation.
 
 use super::harness::Typed;
-use super::state::{State, ToCancelled, ToRunning};
+use super::state::{Outcome, State, ToCancelled, ToRunning};
 
 use crate::error::{Cancelled, TaskError};
 use crate::pool::{self, JobData, JobRef, Ran, Registry, WorkerThread};
@@ -352,12 +352,31 @@ impl RawTask {
         true
     }
 
+    /// Panics if the handle already moved the output of this task out:
+    /// a `Task` polled to `Ready` (by a `select`-style combinator, say) and
+    /// then joined, polled again or passed to `when_all`. Reading the stage
+    /// a second time would hand out the same value twice. A cancelled task
+    /// has no output, so it reads as cancelled every time.
+    ///
+    /// Only the handle's owner sets `CONSUMED` while the handle lives, so a
+    /// check by that owner cannot race with another reader.
+    pub(crate) fn assert_output_unread(&self) {
+        let state = self.state().load();
+        if state.is_consumed() && state.outcome() != Some(Outcome::Cancelled) {
+            panic!("a Task's result was already taken: the Task was polled to `Ready` before");
+        }
+    }
+
     /// Moves the output out of a complete task.
+    ///
+    /// # Panics
+    ///
+    /// If the output was taken before (see `assert_output_unread`).
     ///
     /// # Safety
     ///
-    /// The caller holds the join interest, `T` is the task's output type,
-    /// the task is complete and its output not consumed yet.
+    /// The caller holds the join interest, `T` is the task's output type and
+    /// the task is complete.
     pub(crate) unsafe fn take_output<T>(&self) -> Result<T, TaskError> {
         // SAFETY: forwarded from the caller.
         let output = unsafe { self.read_output() };
@@ -372,6 +391,7 @@ impl RawTask {
     ///
     /// As for `take_output`.
     unsafe fn read_output<T>(&self) -> Result<T, TaskError> {
+        self.assert_output_unread();
         let mut slot: Option<Result<T, TaskError>> = None;
         // SAFETY: forwarded from the caller; `slot` has the type the vtable
         // function writes.
