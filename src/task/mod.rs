@@ -41,21 +41,36 @@ pub use handle::{JoinHandle, Task};
 
 pub(crate) use wait::with_thread_waker;
 
-use crate::cancel::CancellationToken;
+use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
 use crate::pool::{self, Registry, ThreadPool};
-use crate::sync::Arc;
+use crate::sync::{Arc, Mutex};
 use raw::{Closure, Extra, RawTask};
 use state::State;
 use std::future::Future;
 
 /// The extra of a `spawn_with_token` task: its own token, cancelled by
-/// `Task::cancel`.
-struct OwnToken(CancellationToken);
+/// `Task::cancel`, and the registration on that token that cancels the task
+/// at once while it has not started (so a queued task whose token is
+/// cancelled ends now, not when a worker reaches it).
+///
+/// The registration's callback holds a reference to the task; completing
+/// drops the registration, which releases it.
+struct OwnToken {
+    token: CancellationToken,
+    registration: Arc<Mutex<Option<CancellationRegistration>>>,
+}
 
 impl Extra for OwnToken {
     fn on_cancel(&self) {
-        self.0.cancel();
+        self.token.cancel();
+    }
+
+    fn on_complete(&self, _task: &RawTask) {
+        // Taken out first: dropping it may wait for the callback, which may
+        // be completing this task on another thread.
+        let registration = self.registration.lock().take();
+        drop(registration);
     }
 }
 
@@ -89,7 +104,9 @@ impl ThreadPool {
     /// [`spawn`](Self::spawn).
     ///
     /// If `token` is cancelled before the task starts, `f` never runs and the
-    /// task ends cancelled. Inside, `f` stops cooperatively with
+    /// task ends cancelled at once, without waiting for a worker to reach it
+    /// in the queue (like .NET's tasks whose token is signalled before they
+    /// start): `join`, `when_all` and `then` see it right away. Inside, `f` stops cooperatively with
     /// `token.check()?` (like .NET's `ThrowIfCancellationRequested`);
     /// returning `Err(Cancelled)` ends the task cancelled.
     /// [`Task::cancel`] cancels the task's own token (not `token`).
@@ -125,7 +142,21 @@ impl ThreadPool {
             inside.check()?;
             f(&inside)
         };
-        spawn_closure(self.registry(), body, OwnToken(own))
+        let registration = Arc::new(Mutex::new(None));
+        let extra = OwnToken {
+            token: own.clone(),
+            registration: registration.clone(),
+        };
+        let (task, entry) = allocate_closure(self.registry(), body, extra);
+        let target = task.raw().clone_ref();
+        // Not under the lock: if `own` is cancelled already, the callback
+        // runs inside `register` and completes the task, which takes the lock.
+        let cancels_unstarted = own.register(move || {
+            target.cancel_unstarted();
+        });
+        *registration.lock() = Some(cancels_unstarted);
+        entry.submit_to(self.registry(), raw::Submit::New);
+        task
     }
 
     /// Polls `future` on the pool's workers and returns a [`Task`] for its
@@ -231,6 +262,18 @@ where
     T: Send + 'static,
     X: Extra,
 {
+    let (task, entry) = allocate_closure(registry, f, extra);
+    entry.submit_to(registry, raw::Submit::New);
+    task
+}
+
+/// A closure task, not yet queued: its handle and its queue entry.
+fn allocate_closure<T, F, X>(registry: &Arc<Registry>, f: F, extra: X) -> (Task<T>, RawTask)
+where
+    F: FnOnce() -> Result<T, Cancelled> + Send + 'static,
+    T: Send + 'static,
+    X: Extra,
+{
     let header = RawTask::allocate(
         Closure(f),
         extra,
@@ -240,8 +283,7 @@ where
     // SAFETY: `new_scheduled(0)` counts two references: the handle's and
     // the queue entry's, taken here once each.
     let (handle, entry) = unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) };
-    entry.submit_to(registry, raw::Submit::New);
-    Task::from_raw(handle)
+    (Task::from_raw(handle), entry)
 }
 
 /// `Task::then`: an async task on the antecedent's pool that awaits it.

@@ -455,14 +455,31 @@ impl RawTask {
         true
     }
 
+    /// Cancels the task if it has not started (queued, or never queued);
+    /// returns whether it did (the task completed as cancelled here). A
+    /// started task is left alone: this is what a token's cancellation does
+    /// to a `spawn_with_token` task in the queue.
+    pub(crate) fn cancel_unstarted(&self) -> bool {
+        if !self.state().cancel_unstarted() {
+            return false;
+        }
+        // SAFETY: the transition gave us the stage.
+        unsafe { (self.vtable().cancel_claimed)(self) };
+        true
+    }
+
+    /// The transition first, then the hook: the hook cancels the task's own
+    /// token, whose callback would otherwise complete an unstarted task
+    /// first and make this call report that it cancelled nothing.
     fn request_cancel(&self) -> ToCancelled {
-        // SAFETY: the hook only reads `extra`, which is immutable and `Sync`.
-        unsafe { (self.vtable().on_cancel)(self) };
         let transition = self.state().transition_to_cancelled();
         if let ToCancelled::Claimed { .. } = transition {
             // SAFETY: the transition gave us the stage.
             unsafe { (self.vtable().cancel_claimed)(self) };
         }
+        // SAFETY: the hook only reads `extra`, which is immutable and `Sync`;
+        // our reference keeps it alive after completion too.
+        unsafe { (self.vtable().on_cancel)(self) };
         transition
     }
 

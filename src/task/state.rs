@@ -419,6 +419,19 @@ impl State {
         })
     }
 
+    /// A token cancels a task that has not started (queued or not): claims
+    /// it as `transition_to_cancelled` does, or returns `false` and changes
+    /// nothing if it started or completed.
+    pub(crate) fn cancel_unstarted(&self) -> bool {
+        self.update(|s| {
+            if s.is_complete() || s.is_running() || s.is_started() {
+                (None, false)
+            } else {
+                (Some(s.0 | CANCELLED | RUNNING | STARTED), true)
+            }
+        })
+    }
+
     /// Shutdown cancels an async task that waits for a wake-up: idle, not
     /// queued, not running. Claims it as `transition_to_cancelled` does, or
     /// returns `false` and changes nothing.
