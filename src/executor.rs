@@ -18,16 +18,31 @@ use std::future::Future;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Wake, Waker};
 
-/// Where an async task sits in its pool's live list.
+/// Where an async task sits in its pool's live list: its shard and its
+/// index there, kept apart (packing both in one word left too few index
+/// bits on 32-bit targets, where keys then aliased).
 #[derive(Default)]
-pub(crate) struct LiveSlot(AtomicUsize);
+pub(crate) struct LiveSlot {
+    shard: AtomicUsize,
+    index: AtomicUsize,
+}
+
+/// A task's place in the live list.
+#[derive(Clone, Copy, Debug)]
+struct LiveKey {
+    shard: usize,
+    index: usize,
+}
 
 impl Extra for LiveSlot {
     fn on_complete(&self, task: &RawTask) {
         let pool = task.pool().expect("async tasks belong to a pool");
         // ORDERING: Relaxed: written before the task was first queued, and
         // queueing publishes it.
-        live_tasks(pool).remove(self.0.load(Ordering::Relaxed));
+        live_tasks(pool).remove(LiveKey {
+            shard: self.shard.load(Ordering::Relaxed),
+            index: self.index.load(Ordering::Relaxed),
+        });
     }
 }
 
@@ -43,9 +58,6 @@ struct Slab {
     free: Vec<usize>,
 }
 
-/// A live-list key: the shard in the high half, the index in the low half.
-const SHARD_SHIFT: u32 = usize::BITS / 2;
-
 impl LiveTasks {
     fn new(threads: usize) -> Self {
         // One shard per worker, and one for threads outside the pool.
@@ -55,7 +67,7 @@ impl LiveTasks {
     }
 
     /// Adds `task`; returns its key.
-    fn insert(&self, task: RawTask) -> usize {
+    fn insert(&self, task: RawTask) -> LiveKey {
         let outside = self.shards.len() - 1;
         let shard =
             WorkerThread::with_current(|worker| worker.map_or(outside, |w| w.index())).min(outside);
@@ -70,11 +82,10 @@ impl LiveTasks {
                 slab.entries.len() - 1
             }
         };
-        (shard << SHARD_SHIFT) | index
+        LiveKey { shard, index }
     }
 
-    fn remove(&self, key: usize) {
-        let (shard, index) = (key >> SHARD_SHIFT, key & ((1 << SHARD_SHIFT) - 1));
+    fn remove(&self, LiveKey { shard, index }: LiveKey) {
         let task = {
             let mut slab = self.shards[shard].lock();
             slab.free.push(index);
@@ -144,8 +155,9 @@ where
     // SAFETY: the task was allocated just above with these body and extra
     // types.
     let slot = unsafe { entry.extra::<Async<F>, LiveSlot>() };
-    // ORDERING: Relaxed: queueing the task below publishes it.
-    slot.0.store(key, Ordering::Relaxed);
+    // ORDERING: Relaxed: queueing the task below publishes them.
+    slot.shard.store(key.shard, Ordering::Relaxed);
+    slot.index.store(key.index, Ordering::Relaxed);
     entry.submit_to(registry, Submit::New);
     Task::from_raw(handle)
 }
