@@ -13,7 +13,7 @@
 use crate::pool::{self, JobData, JobRef, Ran, Registry, ThreadPool, WorkerThread};
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use crate::task::with_thread_waker;
-use crate::unwind::{self, Payload};
+use crate::unwind::{self, AbortIfPanic, Payload};
 use std::ptr::NonNull;
 use std::task::Waker;
 
@@ -244,10 +244,16 @@ where
     RB: Send,
 {
     let job_b = StackJob::new(b, Owner::Worker(worker.index()));
+    // From the push until `job_b` is done or popped back, a thief may run
+    // it from this frame: a panic of ours here (user panics are caught)
+    // must not unwind the frame away under it.
+    let guard = AbortIfPanic("join: a stack job left its frame while a thief could hold it");
     // SAFETY: `job_b` stays on this frame, which does not return or unwind
-    // (every panic below is caught) before `job_b` is done or popped back.
+    // (user panics below are caught, ours abort) before `job_b` is done or
+    // popped back.
     worker.push_for_join(unsafe { job_b.as_job_ref() });
     let result_a = unwind::catch(a);
+    unwind::test_trip("join");
     let result_b = loop {
         if job_b.is_done() {
             break job_b.take_result();
@@ -263,6 +269,7 @@ where
             }
         }
     };
+    guard.disarm();
     finish(result_a, result_b)
 }
 
@@ -282,14 +289,18 @@ where
             })
         };
         let job = StackJob::new(both, Owner::Thread(waker.clone()));
+        let guard = AbortIfPanic("join: a stack job left its frame while a worker could hold it");
         // SAFETY: `job` stays on this frame, which waits below until it is
-        // done, or gets it back refused and never queued.
+        // done (a panic of ours meanwhile aborts), or gets it back refused
+        // and never queued.
         if registry.inject(unsafe { job.as_job_ref() }, true).is_err() {
+            guard.disarm();
             return finish_one(job.run_here());
         }
         while !job.is_done() {
             parker.park();
         }
+        guard.disarm();
         finish_one(job.take_result())
     })
 }

@@ -51,6 +51,7 @@
 //! it reaches zero.
 
 use crate::sync::{AtomicUsize, Ordering};
+use crate::unwind::{AbortIfPanic, abort_broken};
 
 /// A thread owns the stage (closure, future, or output being written).
 pub(crate) const RUNNING: usize = 1 << 0;
@@ -271,14 +272,19 @@ impl State {
 
     /// Applies `f` until the compare-exchange succeeds; `f` returns the new
     /// word and a result, or `None` to leave the word as it is.
+    ///
+    /// A transition that finds a state it forbids (the debug assertions in
+    /// `f`) aborts: unwinding from here would leave the stage and the
+    /// references of a task that other threads still use in no known state.
     fn update<R>(&self, mut f: impl FnMut(Snapshot) -> (Option<usize>, R)) -> R {
+        let guard = AbortIfPanic("a task state transition found a state it forbids");
         // ORDERING: Acquire: a transition that changes nothing (`f` returns
         // `None`) still acts on what the word says, so it acquires it too.
         let mut current = self.0.load(Ordering::Acquire);
-        loop {
+        let result = loop {
             let (next, result) = f(Snapshot(current));
             let Some(next) = next else {
-                return result;
+                break result;
             };
             // ORDERING: AcqRel: each transition publishes what its thread
             // did with the stage and acquires what the previous owner did.
@@ -286,10 +292,12 @@ impl State {
                 .0
                 .compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) => return result,
+                Ok(_) => break result,
                 Err(actual) => current = actual,
             }
-        }
+        };
+        guard.disarm();
+        result
     }
 
     /// A queue entry starts processing the task.
@@ -545,7 +553,9 @@ impl State {
     pub(crate) fn ref_inc(&self) {
         // ORDERING: Relaxed: taking a reference needs one already held.
         let before = self.0.fetch_add(REF_ONE, Ordering::Relaxed);
-        assert!(before < usize::MAX / 2, "task reference count overflow");
+        if before >= usize::MAX / 2 {
+            abort_broken("task reference count overflow");
+        }
     }
 
     /// Drops one reference; returns `true` if it was the last.
@@ -553,7 +563,9 @@ impl State {
         // ORDERING: AcqRel: the last dropper acquires every other holder's
         // use of the task before freeing it.
         let before = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
-        debug_assert!(before.ref_count() >= 1, "task reference underflow");
+        if before.ref_count() == 0 {
+            abort_broken("task reference count underflow");
+        }
         before.ref_count() == 1
     }
 }
