@@ -16,6 +16,13 @@
 //! failed start is reported to every caller until one succeeds, never a
 //! sleep that silently never ends.
 //!
+//! The timer thread runs only code of this crate: a due sleep wakes its
+//! waker (which queues a task or unparks a thread), and a due
+//! `cancel_after` calls a crate-internal closure that must not block (it
+//! hands the token's user callbacks to a thread of their own: see
+//! `CancellationToken::cancel_after`). One thread blocked there would stop
+//! every timer in the process.
+//!
 //! A sleep never ends early: it fires only once the clock has passed its
 //! deadline, and `Sleep::poll` checks the clock itself. A dropped sleep is
 //! marked cancelled and skipped when its deadline comes; when cancelled
@@ -149,6 +156,8 @@ fn run_timer_thread(timer: &'static Timer) {
                 }
             }
         }
+        // Outside the lock, so that wakers may register timers. Neither a
+        // waker (this crate's) nor a `call_at` closure blocks.
         for action in due.drain(..) {
             let fired = unwind::catch(move || match action {
                 Action::Wake(waker) => waker.wake(),
@@ -190,13 +199,16 @@ fn register(deadline: Instant, action: Action) -> Arc<Mutex<Slot>> {
 
 /// Disarms a timer that has not fired.
 fn cancel(slot: &Mutex<Slot>) {
-    {
+    let disarmed = {
         let mut slot = slot.lock();
         if !matches!(*slot, Slot::Armed(_)) {
             return;
         }
-        *slot = Slot::Cancelled;
-    }
+        std::mem::replace(&mut *slot, Slot::Cancelled)
+    };
+    // Dropped outside the slot's lock: a waker or a `call_at` closure may
+    // hold the last reference to a task or a token.
+    drop(disarmed);
     let timer = timer();
     let mut heap = timer.heap.lock();
     heap.cancelled += 1;
@@ -210,12 +222,27 @@ fn cancel(slot: &Mutex<Slot>) {
     }
 }
 
-/// Calls `f` on the timer thread after `delay` (for `cancel_after`).
-pub(crate) fn call_after(delay: Duration, f: impl FnOnce() + Send + 'static) {
-    // A delay too long to represent never comes.
-    if let Some(deadline) = Instant::now().checked_add(delay) {
-        drop(register(deadline, Action::Call(Box::new(f))));
+/// A timer armed with [`call_at`]; [`disarm`](Self::disarm) it to keep it
+/// from firing. Dropping it leaves it armed.
+pub(crate) struct CallTimer(Arc<Mutex<Slot>>);
+
+impl CallTimer {
+    /// Keeps the timer from firing, if it has not fired yet. (If its call
+    /// runs right now, it runs to the end.)
+    pub(crate) fn disarm(&self) {
+        cancel(&self.0);
     }
+}
+
+/// Calls `f` on the timer thread once the clock passes `deadline` (for
+/// `cancel_after`). `f` must be short and must not block, nor run user code
+/// that might: every timer in the process waits for it.
+///
+/// # Panics
+///
+/// If the timer thread is not running and cannot be started.
+pub(crate) fn call_at(deadline: Instant, f: impl FnOnce() + Send + 'static) -> CallTimer {
+    CallTimer(register(deadline, Action::Call(Box::new(f))))
 }
 
 /// A future that completes once `duration` has passed: the counterpart of
