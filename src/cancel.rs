@@ -299,9 +299,9 @@ impl CancellationToken {
     /// assert!(token.is_cancelled());
     ///
     /// let kept_alive = taskpool::CancellationToken::new();
-    /// kept_alive.cancel_after(Duration::from_millis(5));
-    /// kept_alive.cancel_after(Duration::from_secs(60)); // replaces the 5 ms
-    /// std::thread::sleep(Duration::from_millis(50));
+    /// kept_alive.cancel_after(Duration::from_millis(100));
+    /// kept_alive.cancel_after(Duration::from_secs(60)); // replaces the 100 ms
+    /// std::thread::sleep(Duration::from_millis(250));
     /// assert!(!kept_alive.is_cancelled());
     /// ```
     pub fn cancel_after(&self, delay: Duration) {
