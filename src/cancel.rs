@@ -20,12 +20,13 @@
 
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, thread};
 use crate::task::raw::report_panic_here;
+use crate::timer::CallTimer;
 use crate::unwind;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type Callback = Box<dyn FnOnce() + Send>;
 
@@ -79,6 +80,9 @@ struct Callbacks {
     pending: Vec<(u64, Entry)>,
     /// The callback `cancel` runs right now, and the thread running it.
     running: Option<(u64, thread::ThreadId)>,
+    /// The timer of the latest `cancel_after`, while the token is not
+    /// cancelled: a later call disarms it and takes its place.
+    timer: Option<CallTimer>,
 }
 
 /// A callback registered with [`CancellationToken::register`]. Dropping it
@@ -261,8 +265,27 @@ impl CancellationToken {
         }
     }
 
-    /// Cancels the token after `delay`, from the timer thread (like .NET's
-    /// `CancelAfter`). A zero delay cancels it now.
+    /// Cancels the token once `delay` has passed, replacing the delay of any
+    /// earlier call, shorter or longer (like .NET's `CancelAfter`).
+    ///
+    /// A token has one deadline: each call moves it to `delay` from now, so
+    /// a deadline pushed forward on each bit of activity is a keep-alive
+    /// timeout. A zero delay cancels the token now; a delay too long to
+    /// represent only disarms the earlier one. On a token that is already
+    /// cancelled this does nothing.
+    ///
+    /// When the deadline comes, the token is cancelled from the process-wide
+    /// timer thread if it has no callbacks and no child tokens; otherwise
+    /// [`cancel`](Self::cancel) runs on a new thread started for that one
+    /// firing, so a callback may block (join a task waiting on a
+    /// [`sleep`](crate::sleep), drop a pool) without holding up any timer or
+    /// any other token's callbacks. If that thread cannot be started, the
+    /// callbacks run on the timer thread rather than not at all.
+    ///
+    /// # Panics
+    ///
+    /// If the process-wide timer thread is not running yet and the system
+    /// refuses to start it (the next timer tries again).
     ///
     /// # Examples
     ///
@@ -270,17 +293,45 @@ impl CancellationToken {
     /// use std::time::Duration;
     ///
     /// let token = taskpool::CancellationToken::new();
-    /// token.cancel_after(Duration::from_millis(5));
+    /// token.cancel_after(Duration::from_secs(60));
+    /// token.cancel_after(Duration::from_millis(5)); // replaces the 60 s
     /// taskpool::block_on(token.cancelled());
     /// assert!(token.is_cancelled());
+    ///
+    /// let kept_alive = taskpool::CancellationToken::new();
+    /// kept_alive.cancel_after(Duration::from_millis(100));
+    /// kept_alive.cancel_after(Duration::from_secs(60)); // replaces the 100 ms
+    /// std::thread::sleep(Duration::from_millis(250));
+    /// assert!(!kept_alive.is_cancelled());
     /// ```
     pub fn cancel_after(&self, delay: Duration) {
         if delay.is_zero() {
             self.cancel();
             return;
         }
-        let token = self.clone();
-        crate::timer::call_after(delay, move || token.cancel());
+        if self.is_cancelled() {
+            return;
+        }
+        // A delay too long to represent never comes: no timer.
+        let timer = Instant::now().checked_add(delay).map(|deadline| {
+            let token = self.clone();
+            crate::timer::call_at(deadline, move || cancel_from_timer(token))
+        });
+        let replaced = {
+            let mut callbacks = self.node.callbacks.lock();
+            // Checked under the lock: `cancel_alone` sets the flag before it
+            // takes the lock to disarm the timer, so either it finds this
+            // timer there or this check sees the flag.
+            if self.is_cancelled() {
+                timer
+            } else {
+                std::mem::replace(&mut callbacks.timer, timer)
+            }
+        };
+        // Outside the lock: disarming drops the timer's token handle.
+        if let Some(replaced) = replaced {
+            replaced.disarm();
+        }
     }
 
     /// A future that completes when the token is cancelled.
@@ -328,6 +379,12 @@ impl Node {
             return;
         }
         let mut callbacks = self.callbacks.lock();
+        // A pending `cancel_after` has nothing left to do.
+        if let Some(timer) = callbacks.timer.take() {
+            drop(callbacks);
+            timer.disarm();
+            callbacks = self.callbacks.lock();
+        }
         while let Some((id, entry)) = callbacks.pending.pop() {
             let callback = match entry {
                 Entry::Child(child) => {
@@ -357,6 +414,43 @@ impl Node {
         }
         let link = self.parent_link.lock().take()?;
         link.unregister_into_parent()
+    }
+}
+
+/// What a `cancel_after` timer does when it fires, on the timer thread,
+/// which must never run user code that might block (see `timer.rs`).
+///
+/// A token with no callbacks and no children is cancelled right here: that
+/// is setting a flag. Otherwise `cancel` runs on a thread of its own,
+/// started for this firing: one per firing, not one shared helper, so that a
+/// callback that blocks until another token's deadline (or another
+/// callback) cannot deadlock with it. Spawning costs tens of microseconds,
+/// once per token at most; a token that is only polled never pays it.
+fn cancel_from_timer(token: CancellationToken) {
+    let node = &token.node;
+    let mut callbacks = node.callbacks.lock();
+    if callbacks.pending.is_empty() {
+        // The flag is set under the lock, so a callback registered from
+        // now on sees it and runs on its registering thread (see
+        // `register_entry`), never here.
+        // ORDERING: AcqRel, as in `cancel_alone`.
+        node.cancelled.swap(true, Ordering::AcqRel);
+        // The timer that fired is this one, or a later `cancel_after`'s.
+        let timer = callbacks.timer.take();
+        drop(callbacks);
+        if let Some(timer) = timer {
+            timer.disarm();
+        }
+        return;
+    }
+    drop(callbacks);
+    let runner = token.clone();
+    let spawned = thread::Builder::new()
+        .name("taskpool-cancel-after".into())
+        .spawn(move || runner.cancel());
+    if spawned.is_err() {
+        // Late callbacks on the timer thread are better than none.
+        token.cancel();
     }
 }
 

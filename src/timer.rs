@@ -9,6 +9,20 @@
 //! the earliest. A due timer fires by waking its task's waker, which queues
 //! the task on its pool: the timer thread never runs user futures.
 //!
+//! The thread is started by the first registration, under the heap's lock.
+//! If the system refuses it (out of memory, a huge `RUST_MIN_STACK`), that
+//! registration panics with the error and arms nothing, and the next one
+//! tries again: a timer is never armed without a thread to fire it, so a
+//! failed start is reported to every caller until one succeeds, never a
+//! sleep that silently never ends.
+//!
+//! The timer thread runs only code of this crate: a due sleep wakes its
+//! waker (which queues a task or unparks a thread), and a due
+//! `cancel_after` calls a crate-internal closure that must not block (it
+//! hands the token's user callbacks to a thread of their own: see
+//! `CancellationToken::cancel_after`). One thread blocked there would stop
+//! every timer in the process.
+//!
 //! A sleep never ends early: it fires only once the clock has passed its
 //! deadline, and `Sleep::poll` checks the clock itself. A dropped sleep is
 //! marked cancelled and skipped when its deadline comes; when cancelled
@@ -72,6 +86,8 @@ struct Heap {
     next_sequence: u64,
     /// Entries in the heap whose slot is `Cancelled`.
     cancelled: usize,
+    /// The timer thread runs (it never exits once started).
+    thread_started: bool,
 }
 
 struct Timer {
@@ -81,22 +97,34 @@ struct Timer {
 
 static TIMER: OnceLock<Timer> = OnceLock::new();
 
+/// The timer's shared state. Its thread is started by [`register`], not
+/// here, so that a failed start can be retried.
 fn timer() -> &'static Timer {
-    let mut first = false;
-    let timer = TIMER.get_or_init(|| {
-        first = true;
-        Timer {
-            heap: Mutex::new(Heap::default()),
-            changed: Condvar::new(),
-        }
-    });
-    if first {
-        thread::Builder::new()
-            .name("taskpool-timer".into())
-            .spawn(move || run_timer_thread(timer))
-            .expect("failed to start the taskpool timer thread");
+    TIMER.get_or_init(|| Timer {
+        heap: Mutex::new(Heap::default()),
+        changed: Condvar::new(),
+    })
+}
+
+/// Starts the timer thread unless it runs already. Called with the heap
+/// locked, so exactly one registration starts it; the new thread waits for
+/// that lock before it looks at the heap.
+///
+/// # Panics
+///
+/// If the thread cannot be spawned. Nothing is armed then, and the next
+/// registration tries again.
+fn ensure_thread(timer: &'static Timer, heap: &mut Heap) {
+    if heap.thread_started {
+        return;
     }
-    timer
+    match thread::Builder::new()
+        .name("taskpool-timer".into())
+        .spawn(move || run_timer_thread(timer))
+    {
+        Ok(_) => heap.thread_started = true,
+        Err(error) => panic!("failed to start the taskpool timer thread: {error}"),
+    }
 }
 
 fn run_timer_thread(timer: &'static Timer) {
@@ -128,6 +156,8 @@ fn run_timer_thread(timer: &'static Timer) {
                 }
             }
         }
+        // Outside the lock, so that wakers may register timers. Neither a
+        // waker (this crate's) nor a `call_at` closure blocks.
         for action in due.drain(..) {
             let fired = unwind::catch(move || match action {
                 Action::Wake(waker) => waker.wake(),
@@ -141,11 +171,17 @@ fn run_timer_thread(timer: &'static Timer) {
     }
 }
 
-/// Arms a timer for `deadline`.
+/// Arms a timer for `deadline`, starting the timer thread if need be.
+///
+/// # Panics
+///
+/// If the timer thread is not running and cannot be started; `action` is
+/// dropped unarmed then.
 fn register(deadline: Instant, action: Action) -> Arc<Mutex<Slot>> {
     let timer = timer();
     let slot = Arc::new(Mutex::new(Slot::Armed(action)));
     let mut heap = timer.heap.lock();
+    ensure_thread(timer, &mut heap);
     let earliest = heap.entries.peek().is_none_or(|e| deadline < e.deadline);
     let sequence = heap.next_sequence;
     heap.next_sequence += 1;
@@ -163,13 +199,16 @@ fn register(deadline: Instant, action: Action) -> Arc<Mutex<Slot>> {
 
 /// Disarms a timer that has not fired.
 fn cancel(slot: &Mutex<Slot>) {
-    {
+    let disarmed = {
         let mut slot = slot.lock();
         if !matches!(*slot, Slot::Armed(_)) {
             return;
         }
-        *slot = Slot::Cancelled;
-    }
+        std::mem::replace(&mut *slot, Slot::Cancelled)
+    };
+    // Dropped outside the slot's lock: a waker or a `call_at` closure may
+    // hold the last reference to a task or a token.
+    drop(disarmed);
     let timer = timer();
     let mut heap = timer.heap.lock();
     heap.cancelled += 1;
@@ -183,18 +222,39 @@ fn cancel(slot: &Mutex<Slot>) {
     }
 }
 
-/// Calls `f` on the timer thread after `delay` (for `cancel_after`).
-pub(crate) fn call_after(delay: Duration, f: impl FnOnce() + Send + 'static) {
-    // A delay too long to represent never comes.
-    if let Some(deadline) = Instant::now().checked_add(delay) {
-        drop(register(deadline, Action::Call(Box::new(f))));
+/// A timer armed with [`call_at`]; [`disarm`](Self::disarm) it to keep it
+/// from firing. Dropping it leaves it armed.
+pub(crate) struct CallTimer(Arc<Mutex<Slot>>);
+
+impl CallTimer {
+    /// Keeps the timer from firing, if it has not fired yet. (If its call
+    /// runs right now, it runs to the end.)
+    pub(crate) fn disarm(&self) {
+        cancel(&self.0);
     }
+}
+
+/// Calls `f` on the timer thread once the clock passes `deadline` (for
+/// `cancel_after`). `f` must be short and must not block, nor run user code
+/// that might: every timer in the process waits for it.
+///
+/// # Panics
+///
+/// If the timer thread is not running and cannot be started.
+pub(crate) fn call_at(deadline: Instant, f: impl FnOnce() + Send + 'static) -> CallTimer {
+    CallTimer(register(deadline, Action::Call(Box::new(f))))
 }
 
 /// A future that completes once `duration` has passed: the counterpart of
 /// .NET's `Task.Delay`. Awaiting it holds no thread; it never completes
 /// early. A zero duration completes at once; a duration too long to
 /// represent never completes.
+///
+/// # Panics
+///
+/// Polling the future panics if the process-wide timer thread is not
+/// running yet and the system refuses to start it; the next sleep to be
+/// polled tries again.
 ///
 /// # Examples
 ///

@@ -3,9 +3,13 @@
 //! (see `.ci/run` for the exact command and bounds).
 //!
 //! Each model drives the real code: under `cfg(loom)` every atomic, lock and
-//! thread comes from loom (`crate::sync`) and the deques are the lock-based
-//! stand-ins of `pool/queue.rs`, so loom explores every interleaving of the
-//! protocol up to the preemption bound. A lost wake-up shows up as a
+//! thread comes from loom (`crate::sync`) and the queues are the stand-ins
+//! of `pool/queue.rs` (the injector a lock-based queue, each worker's deque
+//! a Chase-Lev deque with crossbeam-deque's orderings and fences), so loom
+//! explores every interleaving of the protocol up to the preemption bound.
+//! loom models `fence(SeqCst)` but treats `SeqCst` loads, stores and
+//! read-modify-writes as `AcqRel`: a Dekker pairing is checked where it
+//! rests on fences, as the sleep protocol's does. A lost wake-up shows up as a
 //! deadlock (every thread blocked), a double run or a lost result as a
 //! failed assertion, a task never freed as a leaked `Arc` (every task holds
 //! its pool's registry). Each model notes the bug planted to see it fail.

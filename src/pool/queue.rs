@@ -3,10 +3,22 @@
 //! Normally these are crossbeam-deque's lock-free [`Injector`], [`Worker`] and
 //! [`Stealer`]. crossbeam-deque is not loom-aware: its atomics are invisible
 //! to loom, which then reports races that are not there. Under `cfg(loom)`
-//! the same names are a lock-protected `VecDeque` with the same interface and
-//! the same ends (the owner of a LIFO deque pops the newest job, of a FIFO one
-//! the oldest; thieves take the oldest), so a model checks our protocols on
-//! top of queues whose every step loom sees.
+//! the same names are stand-ins with the same interface and the same ends
+//! (the owner of a LIFO deque pops the newest job, of a FIFO one the oldest;
+//! thieves take the oldest), so a model checks our protocols on top of
+//! queues whose every step loom sees:
+//!
+//! * the injector is a lock-protected `VecDeque`;
+//! * a worker's deque is a Chase-Lev deque whose two indices are loom
+//!   atomics read and written with crossbeam-deque's orderings and fences
+//!   (0.8: `push`, `pop`, `steal`, `is_empty`, `len`). A lock would
+//!   synchronise a pusher with every later reader and so hide a missing
+//!   fence in the sleep protocol (issue 10: removing the fence of
+//!   `Sleep::notify_pushed_locally` survived every model while this was a
+//!   mutex). The jobs themselves sit in a `std` mutex that loom does not
+//!   see, indexed by those atomics, so which thread gets which job, and
+//!   what it may see of it, is decided by the atomics alone, as in
+//!   crossbeam.
 
 #[cfg(not(loom))]
 pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
@@ -16,13 +28,13 @@ pub(crate) use model::{Injector, Steal, Stealer, Worker};
 
 #[cfg(loom)]
 mod model {
-    use crate::sync::{Arc, Mutex};
+    use crate::sync::{Arc, Mutex, Ordering, fence};
+    use loom::sync::atomic::AtomicIsize;
     use std::collections::VecDeque;
 
-    /// The outcome of a steal, as in crossbeam-deque. The model never
-    /// reports `Retry`, but callers must handle it for the real queues.
+    /// The outcome of a steal, as in crossbeam-deque: a deque's thief
+    /// reports `Retry` when it loses the race for a job.
     #[derive(Debug)]
-    #[allow(dead_code)]
     pub(crate) enum Steal<T> {
         Empty,
         Success(T),
@@ -69,17 +81,54 @@ mod model {
         }
     }
 
+    /// The slots of a deque: a job per index, in a `std` mutex that loom
+    /// does not model (loom runs one thread at a time, and no loom
+    /// operation happens while it is held, so it never blocks). Only the
+    /// atomic indices order anything.
+    #[derive(Debug)]
+    struct Deque<T> {
+        front: AtomicIsize,
+        back: AtomicIsize,
+        slots: std::sync::Mutex<std::collections::BTreeMap<isize, T>>,
+    }
+
+    impl<T> Deque<T> {
+        fn put(&self, index: isize, job: T) {
+            let old = self.slots.lock().unwrap().insert(index, job);
+            assert!(old.is_none(), "deque slot {index} written twice");
+        }
+
+        /// The job at `index`, which the caller has claimed.
+        fn take(&self, index: isize) -> T {
+            self.slots
+                .lock()
+                .unwrap()
+                .remove(&index)
+                .unwrap_or_else(|| panic!("deque slot {index} claimed but empty"))
+        }
+
+        /// crossbeam-deque's `Stealer::is_empty` and `len`.
+        fn stolen_len(&self) -> isize {
+            // ORDERING: crossbeam's: Acquire, a SeqCst fence, Acquire. The
+            // fence pairs with the one of a sleeper's recheck or a pusher.
+            let front = self.front.load(Ordering::Acquire);
+            fence(Ordering::SeqCst);
+            let back = self.back.load(Ordering::Acquire);
+            back.wrapping_sub(front)
+        }
+    }
+
     /// The owner's end of a deque: pushes, and pops the newest job (LIFO)
     /// or the oldest (FIFO).
     #[derive(Debug)]
     pub(crate) struct Worker<T> {
-        jobs: Arc<Mutex<VecDeque<T>>>,
+        deque: Arc<Deque<T>>,
         fifo: bool,
     }
 
     /// A thief's end of a deque: takes the oldest job.
     #[derive(Debug)]
-    pub(crate) struct Stealer<T>(Arc<Mutex<VecDeque<T>>>);
+    pub(crate) struct Stealer<T>(Arc<Deque<T>>);
 
     impl<T> Clone for Stealer<T> {
         fn clone(&self) -> Self {
@@ -88,47 +137,118 @@ mod model {
     }
 
     impl<T> Worker<T> {
-        pub(crate) fn new_lifo() -> Self {
+        fn with_flavor(fifo: bool) -> Self {
             Self {
-                jobs: Arc::new(Mutex::new(VecDeque::new())),
-                fifo: false,
+                deque: Arc::new(Deque {
+                    front: AtomicIsize::new(0),
+                    back: AtomicIsize::new(0),
+                    slots: Default::default(),
+                }),
+                fifo,
             }
+        }
+
+        pub(crate) fn new_lifo() -> Self {
+            Self::with_flavor(false)
         }
 
         pub(crate) fn new_fifo() -> Self {
-            Self {
-                jobs: Arc::new(Mutex::new(VecDeque::new())),
-                fifo: true,
-            }
+            Self::with_flavor(true)
         }
 
         pub(crate) fn stealer(&self) -> Stealer<T> {
-            Stealer(self.jobs.clone())
+            Stealer(self.deque.clone())
         }
 
+        /// crossbeam-deque's `Worker::push` (without the resize).
         pub(crate) fn push(&self, item: T) {
-            self.jobs.lock().push_back(item);
+            let deque = &*self.deque;
+            // ORDERING: crossbeam's. Relaxed: only the owner writes `back`.
+            let back = deque.back.load(Ordering::Relaxed);
+            // ORDERING: crossbeam's Acquire (for its capacity check).
+            let _front = deque.front.load(Ordering::Acquire);
+            deque.put(back, item);
+            // ORDERING: crossbeam's: a Release fence and a Release store
+            // publish the job to a thief that reads the new `back`. There is
+            // no SeqCst fence: a pusher that must not miss a sleeper fences
+            // itself (`Sleep::notify_pushed_locally`).
+            fence(Ordering::Release);
+            deque.back.store(back.wrapping_add(1), Ordering::Release);
         }
 
+        /// crossbeam-deque's `Worker::pop`, both flavors.
         pub(crate) fn pop(&self) -> Option<T> {
-            let mut jobs = self.jobs.lock();
-            if self.fifo {
-                jobs.pop_front()
-            } else {
-                jobs.pop_back()
+            let deque = &*self.deque;
+            // ORDERING: crossbeam's, here and below.
+            let back = deque.back.load(Ordering::Relaxed);
+            let front = deque.front.load(Ordering::Relaxed);
+            if back.wrapping_sub(front) <= 0 {
+                return None;
             }
+            if self.fifo {
+                let front = deque.front.fetch_add(1, Ordering::SeqCst);
+                if back.wrapping_sub(front.wrapping_add(1)) < 0 {
+                    deque.front.store(front, Ordering::Relaxed);
+                    return None;
+                }
+                return Some(deque.take(front));
+            }
+            let back = back.wrapping_sub(1);
+            deque.back.store(back, Ordering::Relaxed);
+            fence(Ordering::SeqCst);
+            let front = deque.front.load(Ordering::Relaxed);
+            let len = back.wrapping_sub(front);
+            if len < 0 {
+                deque.back.store(back.wrapping_add(1), Ordering::Relaxed);
+                return None;
+            }
+            if len > 0 {
+                return Some(deque.take(back));
+            }
+            // The last job: race the thieves for it.
+            let won = deque
+                .front
+                .compare_exchange(
+                    front,
+                    front.wrapping_add(1),
+                    Ordering::SeqCst,
+                    Ordering::Relaxed,
+                )
+                .is_ok();
+            deque.back.store(back.wrapping_add(1), Ordering::Relaxed);
+            won.then(|| deque.take(back))
         }
 
+        /// crossbeam-deque's `Worker::len`.
         pub(crate) fn len(&self) -> usize {
-            self.jobs.lock().len()
+            // ORDERING: crossbeam's.
+            let back = self.deque.back.load(Ordering::Relaxed);
+            let front = self.deque.front.load(Ordering::SeqCst);
+            back.wrapping_sub(front).max(0) as usize
         }
     }
 
     impl<T> Stealer<T> {
+        /// crossbeam-deque's `Stealer::steal` (the epoch pin's fence made
+        /// explicit).
         pub(crate) fn steal(&self) -> Steal<T> {
-            match self.0.lock().pop_front() {
-                Some(item) => Steal::Success(item),
-                None => Steal::Empty,
+            let deque = &*self.0;
+            // ORDERING: crossbeam's, as in `Deque::stolen_len`, then a
+            // SeqCst compare-exchange that claims the job.
+            let front = deque.front.load(Ordering::Acquire);
+            fence(Ordering::SeqCst);
+            let back = deque.back.load(Ordering::Acquire);
+            if back.wrapping_sub(front) <= 0 {
+                return Steal::Empty;
+            }
+            match deque.front.compare_exchange(
+                front,
+                front.wrapping_add(1),
+                Ordering::SeqCst,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => Steal::Success(deque.take(front)),
+                Err(_) => Steal::Retry,
             }
         }
 
@@ -137,11 +257,11 @@ mod model {
         }
 
         pub(crate) fn is_empty(&self) -> bool {
-            self.0.lock().is_empty()
+            self.0.stolen_len() <= 0
         }
 
         pub(crate) fn len(&self) -> usize {
-            self.0.lock().len()
+            self.0.stolen_len().max(0) as usize
         }
     }
 }
