@@ -22,18 +22,37 @@
 //! the injector. So: do not hold a lock across `join` on a worker; a thread
 //! outside the pool never runs pool work while it waits, and
 //! `Task::wait_timeout` never helps either.
+//!
+//! # Every blocking wait has a wake-up token of its own
+//!
+//! A wait parks on a one-token parker and re-checks what it waits for after
+//! each wake-up. Waits nest on one thread: `block_on` polls a future that
+//! registers its waker on one task and then, in the same `poll`, blocks in
+//! `join` of another, a nested `block_on` or `wait_timeout`. Were the two
+//! waits to share a token, the inner one could consume the wake-up meant for
+//! the outer one, which would then sleep forever. So each wait owns its
+//! token: outside a pool, the thread's cached parker is lent to one wait at
+//! a time, and a wait that finds it lent (a nested one) gets a new parker
+//! for itself; a worker's `block_on` has a per-call flag.
+//! A stale wake-up from an earlier wait (a waker a task still holds) only
+//! makes a later wait re-check once.
+//!
+//! A wait in a thread-local's destructor at thread or process exit may run
+//! after this module's thread-local is destroyed: it then uses a new parker
+//! for that one wait instead of touching the thread-local (which would
+//! abort the process).
 
 use super::raw::RawTask;
 use crate::pool::WorkerThread;
 use crate::sync::{Parker, thread_local};
 use crate::unwind;
+use std::cell::Cell;
 use std::sync::Arc as StdArc;
 use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
 
-/// A thread outside the pool waits on its own parker; this waker unparks it.
-/// (`std::task::Wake` needs `std::sync::Arc`; the parker inside is the
-/// loom-aware one.)
+/// A parker and the waker that unparks it. (`std::task::Wake` needs
+/// `std::sync::Arc`; the parker inside is the loom-aware one.)
 struct ThreadWaker(Parker);
 
 impl Wake for ThreadWaker {
@@ -46,16 +65,52 @@ impl Wake for ThreadWaker {
     }
 }
 
-thread_local! {
-    static THREAD_WAKER: StdArc<ThreadWaker> = StdArc::new(ThreadWaker(Parker::new()));
+impl ThreadWaker {
+    fn new() -> StdArc<Self> {
+        StdArc::new(ThreadWaker(Parker::new()))
+    }
 }
 
-/// Runs `f` with this thread's parker and a waker that unparks it.
+thread_local! {
+    /// This thread's cached parker, lent to one blocking wait at a time:
+    /// `None` while a wait holds it.
+    static THREAD_WAKER: Cell<Option<StdArc<ThreadWaker>>> = Cell::new(Some(ThreadWaker::new()));
+}
+
+/// Gives a parker borrowed from [`THREAD_WAKER`] back when its wait ends,
+/// by return or by unwinding.
+struct Lent(Option<StdArc<ThreadWaker>>);
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(thread_waker) = self.0.take() {
+            // Fails only while this thread's thread-locals are destroyed:
+            // then the parker simply goes.
+            let _ = THREAD_WAKER.try_with(|slot| slot.set(Some(thread_waker)));
+        }
+    }
+}
+
+/// Runs `f` with a parker that no other wait uses and a waker that unparks
+/// it: this thread's cached one, or, when an enclosing wait on this thread
+/// holds that one or the thread-locals are being destroyed, a new one for
+/// this wait alone (see the module doc).
+fn with_own_parker<R>(f: impl FnOnce(&Parker, &Waker) -> R) -> R {
+    // `Err` during thread-local destruction; `Ok(None)` inside a wait that
+    // holds the cached parker.
+    let lent = Lent(THREAD_WAKER.try_with(Cell::take).ok().flatten());
+    let thread_waker = match &lent.0 {
+        Some(cached) => cached.clone(),
+        None => ThreadWaker::new(),
+    };
+    let waker = Waker::from(thread_waker.clone());
+    f(&thread_waker.0, &waker)
+}
+
+/// Runs `f` with a parker of this wait's own and a waker that unparks it
+/// (see [`with_own_parker`]).
 pub(crate) fn with_thread_waker<R>(f: impl FnOnce(&Parker, &Waker) -> R) -> R {
-    THREAD_WAKER.with(|thread_waker| {
-        let waker = Waker::from(thread_waker.clone());
-        f(&thread_waker.0, &waker)
-    })
+    with_own_parker(f)
 }
 
 /// Makes sure `waker` is woken when the task completes. Returns `true` if
@@ -116,7 +171,7 @@ pub(crate) fn join(task: &RawTask) {
         true
     });
     if !helped {
-        with_thread_waker(|parker, waker| {
+        with_own_parker(|parker, waker| {
             if register_waker(task, waker) {
                 return;
             }
@@ -134,7 +189,7 @@ pub(crate) fn wait_timeout(task: &RawTask, timeout: Duration) -> bool {
     }
     // A timeout too long to add to now waits without a deadline.
     let deadline = Instant::now().checked_add(timeout);
-    with_thread_waker(|parker, waker| {
+    with_own_parker(|parker, waker| {
         if register_waker(task, waker) {
             return true;
         }
