@@ -12,6 +12,14 @@
 //! injector, then its siblings, and sleeps when there are none (see
 //! `WorkerThread::wait_until`).
 //!
+//! A worker waiting for *another* pool (`join` on that pool's task, a
+//! `pool.join` sent to it, `block_on` of its work) never runs the foreign
+//! task inline, but serves its own pool the same way until the foreign work
+//! completes and its waker wakes the worker: rayon's cross-pool rule. Were
+//! it to block instead, two pools whose work waits on each other (pool 1
+//! -> pool 2 -> pool 1) would deadlock as soon as every worker of one of
+//! them waits.
+//!
 //! Helping with queued work is what rayon does, and it keeps the re-entrancy
 //! hazard of rayon issue #592: a task that holds a lock while it joins may,
 //! on the same thread, run an unrelated queued job that takes the same lock,
@@ -20,7 +28,7 @@
 //! running elsewhere or waits for a wake-up: refusing unrelated work there
 //! would deadlock a one-thread pool whose awaited async task is woken through
 //! the injector. So: do not hold a lock across `join` on a worker; a thread
-//! outside the pool never runs pool work while it waits, and
+//! outside every pool never runs pool work while it waits, and
 //! `Task::wait_timeout` never helps either.
 //!
 //! # Every blocking wait has a wake-up token of its own
@@ -33,7 +41,7 @@
 //! the outer one, which would then sleep forever. So each wait owns its
 //! token: outside a pool, the thread's cached parker is lent to one wait at
 //! a time, and a wait that finds it lent (a nested one) gets a new parker
-//! for itself; a worker's `block_on` has a per-call flag.
+//! for itself; a worker's `block_on` or cross-pool wait has a per-call flag.
 //! A stale wake-up from an earlier wait (a waker a task still holds) only
 //! makes a later wait re-check once.
 //!
@@ -44,7 +52,7 @@
 
 use super::raw::RawTask;
 use crate::pool::WorkerThread;
-use crate::sync::{Parker, thread_local};
+use crate::sync::{AtomicBool, Ordering, Parker, thread_local};
 use crate::unwind;
 use std::cell::Cell;
 use std::sync::Arc as StdArc;
@@ -107,10 +115,74 @@ fn with_own_parker<R>(f: impl FnOnce(&Parker, &Waker) -> R) -> R {
     f(&thread_waker.0, &waker)
 }
 
-/// Runs `f` with a parker of this wait's own and a waker that unparks it
-/// (see [`with_own_parker`]).
-pub(crate) fn with_thread_waker<R>(f: impl FnOnce(&Parker, &Waker) -> R) -> R {
-    with_own_parker(f)
+/// How a wait started by [`with_thread_waker`] blocks until its waker is
+/// woken.
+pub(crate) enum Parking<'a> {
+    /// A thread outside any pool sleeps on its own parker.
+    Thread(&'a Parker),
+    /// A worker runs its own pool's work until the wait's flag is set.
+    Worker(&'a WorkerThread, &'a WorkerFlag),
+}
+
+impl Parking<'_> {
+    /// Returns once the wait's waker was woken since the last return (a
+    /// one-token parker, like [`Parker::park`]); may also return spuriously,
+    /// so callers check what they wait for in a loop.
+    pub(crate) fn park(&self) {
+        match self {
+            Parking::Thread(parker) => parker.park(),
+            Parking::Worker(worker, flag) => {
+                // ORDERING: Relaxed: only says when to stop helping; the
+                // swap below acquires the wake-up.
+                worker.wait_until(|| flag.woken.load(Ordering::Relaxed));
+                // ORDERING: Acquire pairs with the Release store in `wake`:
+                // what the waker's caller wrote before waking is visible to
+                // the caller's next check. A read-modify-write, so a wake-up
+                // after the load above is either taken here or left set.
+                flag.woken.swap(false, Ordering::Acquire);
+            }
+        }
+    }
+}
+
+/// The token of one wait of a worker in [`with_thread_waker`]: a flag,
+/// and the worker's own waker to wake it out of its sleep.
+pub(crate) struct WorkerFlag {
+    woken: AtomicBool,
+    worker: Waker,
+}
+
+impl Wake for WorkerFlag {
+    fn wake(self: StdArc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &StdArc<Self>) {
+        // ORDERING: Release pairs with the Acquire swap in `Parking::park`.
+        self.woken.store(true, Ordering::Release);
+        self.worker.wake_by_ref();
+    }
+}
+
+/// Runs `f` with a way to block until a waker fires, and that waker, for
+/// one blocking wait of this thread (`block_on`, a fork-join sent to a
+/// pool): the token is this wait's own, so a nested wait never takes it.
+///
+/// On a thread outside any pool, `park` sleeps. On a worker (this is then
+/// a wait for another pool's work), `park` runs the worker's own pool's
+/// work until the waker fires, so pools that wait on each other complete.
+pub(crate) fn with_thread_waker<R>(f: impl FnOnce(&Parking<'_>, &Waker) -> R) -> R {
+    WorkerThread::with_current(|worker| match worker {
+        Some(worker) => {
+            let flag = StdArc::new(WorkerFlag {
+                woken: AtomicBool::new(false),
+                worker: worker.waker().clone(),
+            });
+            let waker = Waker::from(flag.clone());
+            f(&Parking::Worker(worker, &flag), &waker)
+        }
+        None => with_own_parker(|parker, waker| f(&Parking::Thread(parker), waker)),
+    })
 }
 
 /// Makes sure `waker` is woken when the task completes. Returns `true` if
@@ -150,27 +222,28 @@ pub(crate) fn join(task: &RawTask) {
     if task.state().load().is_complete() {
         return;
     }
-    let helped = WorkerThread::with_current(|worker| {
+    let waited = WorkerThread::with_current(|worker| {
         let Some(worker) = worker else {
             return false;
         };
         let own_pool = match task.pool() {
             Some(pool) => worker.belongs_to(pool),
             // A task of no pool (`when_all`, `when_any`) waits for tasks
-            // that are likely on this worker's pool: help it.
+            // that are likely on this worker's pool.
             None => true,
         };
-        // A task of another pool: block, without running this pool's work
-        // for the sake of another pool's task.
-        if !own_pool {
-            return false;
+        // Only a task of this pool runs inline: another pool's task runs on
+        // that pool's threads. Either way this worker serves its own pool
+        // until the task completes and its waker wakes it.
+        if own_pool && task.try_run_inline() {
+            return true;
         }
-        if !task.try_run_inline() && !register_waker(task, worker.waker()) {
+        if !register_waker(task, worker.waker()) {
             worker.wait_until(|| task.state().load().is_complete());
         }
         true
     });
-    if !helped {
+    if !waited {
         with_own_parker(|parker, waker| {
             if register_waker(task, waker) {
                 return;
