@@ -25,7 +25,7 @@ use taskpool::{Task, ThreadPool};
 
 /// How many times each scenario runs (each run is a chance to lose the
 /// wake-up).
-const ROUNDS: usize = 3;
+const ROUNDS: usize = support::size(3, 1);
 
 /// Forwards a wake-up to the outer waker, then records that it happened.
 struct Recording {

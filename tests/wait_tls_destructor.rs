@@ -6,17 +6,19 @@
 //! Thread Local Storage value during or after destruction"). An abort
 //! cannot be caught in-process, so each scenario runs in a child process:
 //! this test binary again, running only [`child_process_scenario`] with the
-//! scenario named in [`SCENARIO`].
+//! scenario named in [`SCENARIO`]. Miri cannot start processes: there the
+//! thread-exit scenarios run in-process, and the process-exit one not at all.
 
 mod support;
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use support::HANG_GUARD;
-use taskpool::Task;
+use taskpool::{Task, ThreadPool};
 
 /// Set in a child process: which scenario to run.
 const SCENARIO: &str = "TASKPOOL_WAIT_TLS_SCENARIO";
@@ -30,6 +32,9 @@ enum Wait {
 /// A thread-local value whose `Drop` waits for a task and prints the result.
 struct WaitOnDrop(Option<Wait>);
 
+/// What the last [`WaitOnDrop`] got (0: nothing yet).
+static WAITED: AtomicU32 = AtomicU32::new(0);
+
 /// Set once a [`WaitOnDrop`] began to drop: the task it waits on finishes
 /// only then, so that the wait really blocks.
 static DROP_STARTED: AtomicBool = AtomicBool::new(false);
@@ -41,14 +46,11 @@ impl Drop for WaitOnDrop {
             Wait::Join(task) => task.join(),
             Wait::BlockOn(task) => taskpool::block_on(task),
         };
+        let value = value.unwrap();
+        WAITED.store(value, Ordering::SeqCst);
         // Not `println!`: it may use thread-locals of its own.
         let mut stdout = std::io::stdout().lock();
-        writeln!(
-            stdout,
-            "waited in a thread-local destructor: {}",
-            value.unwrap()
-        )
-        .unwrap();
+        writeln!(stdout, "waited in a thread-local destructor: {value}").unwrap();
         stdout.flush().unwrap();
     }
 }
@@ -57,9 +59,18 @@ thread_local! {
     static WAIT_ON_DROP: RefCell<Option<WaitOnDrop>> = const { RefCell::new(None) };
 }
 
+/// The pool of these tests: two workers, so that the task the destructor
+/// waits for (which occupies one until the destructor starts) never holds
+/// up the work the thread does before it exits; never dropped, so alive at
+/// process exit.
+fn pool() -> &'static ThreadPool {
+    static POOL: OnceLock<ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| ThreadPool::new(2))
+}
+
 /// A task that ends (with 7) only after the destructor started waiting.
 fn task_ending_after_the_drop_started() -> Task<u32> {
-    taskpool::spawn(|| {
+    pool().spawn(|| {
         support::wait_until("the thread-local destructor to start", || {
             DROP_STARTED.load(Ordering::SeqCst)
         });
@@ -79,7 +90,7 @@ fn arm(make_wait: fn(Task<u32>) -> Wait) {
             task_ending_after_the_drop_started(),
         ))))
     });
-    let used = taskpool::spawn(|| {
+    let used = pool().spawn(|| {
         std::thread::sleep(Duration::from_millis(5));
         1
     });
@@ -113,8 +124,25 @@ fn child_process_scenario() {
 }
 
 /// Runs `scenario` in a child process and returns its stdout, failing the
-/// test if the child fails, aborts, or hangs past the guard.
+/// test if the child fails, aborts, or hangs past the guard. Under Miri,
+/// runs a thread-exit scenario in-process instead.
 fn run_child(scenario: &str) -> String {
+    if cfg!(miri) {
+        // One scenario at a time: they share the statics above.
+        static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+        let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+        DROP_STARTED.store(false, Ordering::SeqCst);
+        let make_wait = match scenario {
+            "join at thread exit" => Wait::Join,
+            "block_on at thread exit" => Wait::BlockOn,
+            other => unreachable!("no in-process form of {other:?}"),
+        };
+        std::thread::spawn(move || arm(make_wait)).join().unwrap();
+        return format!(
+            "waited in a thread-local destructor: {}",
+            WAITED.load(Ordering::SeqCst)
+        );
+    }
     let mut child = Command::new(std::env::current_exe().expect("the test binary"))
         .args(["--exact", "child_process_scenario", "--nocapture"])
         .args(["--test-threads", "1"])
@@ -175,6 +203,7 @@ fn block_on_in_a_thread_local_destructor_at_thread_exit_returns_the_value() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "Miri cannot start the child process")]
 fn joining_a_task_in_a_thread_local_destructor_at_process_exit_returns_its_value() {
     let stdout = run_child("join at process exit");
     assert!(
