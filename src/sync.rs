@@ -21,7 +21,12 @@ pub(crate) use std::sync::{Mutex as StaticMutex, OnceLock};
 /// been called at least once since the last `park` returned.
 ///
 /// Several `unpark`s before one `park` collapse into one token; a `park`
-/// without a token blocks. Only one thread, the parker's owner, parks on it.
+/// without a token blocks. Only one thread, the parker's owner, parks on it,
+/// and for one wait at a time: a token goes to whichever `park` takes it, so
+/// two waits nested on one thread need a parker each (`task/wait.rs`).
+/// A new parker also works in a `thread_local!` destructor: it keeps its
+/// owner's handle itself, from `std::thread::current`, which works in every
+/// `thread_local!` destructor since Rust 1.84 (this crate needs 1.85).
 /// Normally it sleeps in `std::thread::park` (a futex: the cheapest wake-up
 /// there is); under loom, on a mutex and condition variable the model sees.
 #[derive(Debug, Default)]
