@@ -133,8 +133,9 @@ impl ThreadPool {
     /// workers, `b` is offered to the other workers while this one runs `a`,
     /// and runs here afterwards if nobody took it; nothing is allocated.
     /// From any other thread, the whole join runs on one of the pool's
-    /// workers and this thread blocks until it is done. If the pool is shut
-    /// down, both run on the calling thread.
+    /// workers and this thread waits until it is done: a thread outside any
+    /// pool blocks, a worker of another pool keeps serving its own pool
+    /// meanwhile. If the pool is shut down, both run on the calling thread.
     ///
     /// # Panics
     ///

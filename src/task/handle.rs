@@ -67,13 +67,15 @@ impl<T: Send + 'static> Task<T> {
 
     /// Waits for the task and returns its value, or why there is none.
     ///
-    /// On a thread outside the pool this blocks. On one of the pool's own
-    /// workers it never deadlocks while the task can finish: a task that has
-    /// not started runs right here, inline (like .NET's task inlining);
-    /// otherwise the worker runs other queued work of its pool while it
-    /// waits, and sleeps when there is none. Nested joins therefore run on
-    /// the waiting worker's stack; see [`Builder::stack_size`] for deep
-    /// recursion.
+    /// On a thread outside any pool this blocks. On one of the task's own
+    /// pool's workers it never deadlocks while the task can finish: a task
+    /// that has not started runs right here, inline (like .NET's task
+    /// inlining); otherwise the worker runs other queued work of its pool
+    /// while it waits, and sleeps when there is none. On a worker of another
+    /// pool, the worker keeps serving its own pool until the task ends (it
+    /// never runs the other pool's task), so pools whose tasks wait on each
+    /// other complete. Nested joins therefore run on the waiting worker's
+    /// stack; see [`Builder::stack_size`] for deep recursion.
     ///
     /// [`Builder::stack_size`]: crate::Builder::stack_size
     ///
