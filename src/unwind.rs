@@ -44,3 +44,56 @@ pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
         payload.downcast_ref::<String>().map(String::as_str)
     }
 }
+
+/// Aborts the process if dropped: arm it where unwinding out of taskpool's
+/// own code would break an invariant another thread relies on (free memory
+/// it still uses, or lose a worker's bookkeeping), and
+/// [`disarm`](Self::disarm) it once past that stretch.
+///
+/// Only a panic in our own code can drop it armed: user code inside the
+/// stretch runs under [`catch`]. The message names the invariant that broke;
+/// it goes to stderr before the abort (after the panic hook printed the
+/// panic itself), so a failed internal assertion never reaches the user's
+/// panic handler as if the user had panicked.
+///
+/// ```ignore
+/// let guard = AbortIfPanic("a job on the stack must outlive its thief");
+/// run_our_own_code(); // a panic here aborts with that message
+/// guard.disarm();
+/// ```
+///
+/// Like rayon-core's `AbortIfPanic`, it aborts on any drop, not only while
+/// panicking: a path that forgets to disarm it fails at once in tests, and a
+/// guard made inside a `Drop` that runs during unwinding still works.
+#[derive(Debug)]
+#[must_use = "dropping the guard aborts the process; disarm it at the end of the stretch"]
+pub(crate) struct AbortIfPanic(pub(crate) &'static str);
+
+impl AbortIfPanic {
+    /// Ends the guarded stretch: nothing panicked.
+    #[inline(always)]
+    pub(crate) fn disarm(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for AbortIfPanic {
+    fn drop(&mut self) {
+        abort(self.0);
+    }
+}
+
+/// Aborts the process because one of taskpool's own invariants broke,
+/// printing `invariant` to stderr first. Never unwinds: no user panic
+/// handler or `catch_unwind` sees it.
+#[cold]
+#[inline(never)]
+pub(crate) fn abort(invariant: &str) -> ! {
+    use std::io::Write;
+    // A failed write (stderr closed) must not keep us from aborting.
+    let _ = writeln!(
+        std::io::stderr(),
+        "taskpool: internal invariant broken, aborting: {invariant}"
+    );
+    std::process::abort()
+}

@@ -2,7 +2,7 @@
 
 use super::job::JobRef;
 use super::queue::Worker;
-use super::registry::{PanicHandler, Registry, ThreadHook, WorkerQueues};
+use super::registry::{PanicHandler, Registry, TestFault, ThreadHook, WorkerQueues};
 use super::worker::{self, Startup, WorkerStart};
 use super::{ThreadPool, global};
 use crate::error::{BuildError, BuildErrorKind};
@@ -85,6 +85,7 @@ pub struct Builder {
     on_thread_start: Option<std::sync::Arc<ThreadHook>>,
     on_thread_stop: Option<Box<ThreadHook>>,
     panic_handler: Option<Box<PanicHandler>>,
+    fault: Option<TestFault>,
 }
 
 impl Default for Builder {
@@ -124,7 +125,18 @@ impl Builder {
             on_thread_start: None,
             on_thread_stop: None,
             panic_handler: None,
+            fault: None,
         }
+    }
+
+    /// Not part of the API: for taskpool's own tests only. Every worker of
+    /// the pool panics in its exit bookkeeping, the pool's own code, as a
+    /// failed internal assertion there would; the process must abort with a
+    /// message naming the broken invariant (see `tests/shutdown_abort.rs`).
+    #[doc(hidden)]
+    pub fn __test_panic_in_worker_exit(mut self) -> Self {
+        self.fault = Some(TestFault::WorkerExit);
+        self
     }
 
     /// The number of worker threads; `0` (the default) means one per CPU.
@@ -312,6 +324,7 @@ impl Builder {
             on_thread_start,
             on_thread_stop,
             panic_handler,
+            fault,
         } = self;
 
         let queues: Vec<(Worker<JobRef>, Worker<JobRef>)> = (0..threads)
@@ -324,7 +337,9 @@ impl Builder {
                 later: later.stealer(),
             })
             .collect();
-        let registry = Arc::new(Registry::new(stealers, panic_handler, on_thread_stop));
+        let mut registry = Registry::new(stealers, panic_handler, on_thread_stop);
+        registry.fault = fault;
+        let registry = Arc::new(registry);
         let startup = Arc::new(Startup::default());
 
         let mut handles = Vec::with_capacity(threads);

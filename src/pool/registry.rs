@@ -25,6 +25,17 @@ pub(crate) trait Extension: Send + Sync + 'static {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
+/// A place where a test makes the pool's own code panic, to see the abort
+/// guard there fire ([`Builder::__test_panic_in_worker_exit`]).
+///
+/// [`Builder::__test_panic_in_worker_exit`]: crate::Builder::__test_panic_in_worker_exit
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TestFault {
+    /// In a worker's exit bookkeeping, after its main loop, before
+    /// `worker_exited`.
+    WorkerExit,
+}
+
 /// The thieves' ends of one worker's two queues (see `worker.rs`).
 pub(crate) struct WorkerQueues {
     /// Its deque: the work it runs next, newest first.
@@ -73,6 +84,8 @@ pub(crate) struct Registry {
     extension: OnceLock<Box<dyn Extension>>,
     exited: Mutex<usize>,
     all_exited: Condvar,
+    /// A test's planted panic in the pool's own code; `None` outside tests.
+    pub(crate) fault: Option<TestFault>,
     /// Debug builds: objects a higher level allocated for this pool and has
     /// not freed yet (level 2 counts its tasks here), to catch leaks.
     #[cfg(debug_assertions)]
@@ -107,6 +120,7 @@ impl Registry {
             extension: OnceLock::new(),
             exited: Mutex::new(0),
             all_exited: Condvar::new(),
+            fault: None,
             #[cfg(debug_assertions)]
             debug_allocations: crate::sync::AtomicUsize::new(0),
         }
@@ -192,6 +206,15 @@ impl Registry {
                 }
             },
             None => false,
+        }
+    }
+
+    /// Panics, as a failed internal assertion would, if a test planted a
+    /// fault `at` this place.
+    #[inline]
+    pub(crate) fn test_fault(&self, at: TestFault) {
+        if self.fault == Some(at) {
+            panic!("taskpool test fault: a planted internal panic at {at:?}");
         }
     }
 

@@ -33,10 +33,10 @@
 
 use super::job::{JobRef, Ran};
 use super::queue::{Steal, Stealer, Worker};
-use super::registry::{Registry, ThreadHook, WorkerCounters};
+use super::registry::{Registry, TestFault, ThreadHook, WorkerCounters};
 use super::sleep::Wakeup;
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
-use crate::unwind::{self, Payload};
+use crate::unwind::{self, AbortIfPanic, Payload};
 use std::cell::Cell;
 use std::ptr;
 use std::task::{Wake, Waker};
@@ -299,6 +299,10 @@ impl WorkerThread {
     /// injector, then its siblings): refusing outside work here could leave
     /// a one-thread pool with nobody to run the job the wait depends on.
     pub(crate) fn wait_until(&self, done: impl Fn() -> bool) {
+        // User code in here runs under `catch` (`execute`, the hook); a panic
+        // that gets out is ours, and would leave this worker registered as
+        // searching or sleeping inside a job that goes on unwinding.
+        let guard = AbortIfPanic("a worker's wait inside a job (`wait_until`) panicked");
         let sleep = &self.registry.sleep;
         let mut searching = false;
         while !done() {
@@ -327,15 +331,14 @@ impl WorkerThread {
                 || self.registry.run_quiescence_hook(),
             );
             // A pool never terminates while one of its workers is blocked.
-            assert_eq!(
-                wake,
-                Wakeup::Searching,
-                "pool terminated under a blocked worker"
-            );
+            if wake != Wakeup::Searching {
+                unwind::abort("the pool terminated under a worker blocked inside a job");
+            }
         }
         if searching {
             sleep.stop_searching(|| self.registry.has_queued_work());
         }
+        guard.disarm();
     }
 
     /// Finds a job, spinning and then sleeping as long as there is none.
@@ -459,7 +462,16 @@ pub(crate) struct WorkerStart {
 }
 
 /// The body of every worker thread.
+///
+/// Every step of it but the user's hooks (and jobs, in the main loop) is the
+/// pool's own code, and ends in `worker_exited`, which `shutdown` waits for:
+/// a panic anywhere outside the user's code aborts the process with a
+/// message rather than leave `shutdown` waiting forever.
 pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
+    let guard = AbortIfPanic(
+        "a worker thread panicked in its main loop or exit bookkeeping; \
+         shutdown would wait for it forever",
+    );
     let WorkerStart {
         index,
         deque,
@@ -490,6 +502,7 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
         worker.main_loop();
         CURRENT.with(|current| current.set(ptr::null()));
     }
+    registry.test_fault(TestFault::WorkerExit);
     if start_hook_ran {
         if let Some(hook) = &registry.on_thread_stop {
             if let Err(payload) = unwind::catch(|| hook(index)) {
@@ -498,4 +511,5 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
         }
     }
     registry.worker_exited();
+    guard.disarm();
 }
