@@ -319,10 +319,9 @@ impl ThreadPool {
 
     fn shutdown_until(&self, deadline: Option<Instant>) -> bool {
         self.registry.sleep.close();
-        let on_own_worker = WorkerThread::with_current(|worker| {
-            worker.is_some_and(|worker| worker.belongs_to(&self.registry))
-        });
-        if on_own_worker {
+        // On one of the pool's workers (in a job, or in its stop hook), do not
+        // wait for the workers to exit: that one would wait for itself.
+        if WorkerThread::is_worker_of(&self.registry) {
             return false;
         }
         if !self.registry.wait_for_exit(deadline) {

@@ -58,6 +58,12 @@ thread_local! {
     /// The worker running on this thread, or null. Set for the whole life of
     /// a worker thread's main loop, which owns the pointee on its stack.
     static CURRENT: Cell<*const WorkerThread> = Cell::new(ptr::null());
+
+    #[allow(clippy::missing_const_for_thread_local)]
+    /// The registry whose `on_thread_stop` hook runs on this thread, or
+    /// null: the thread is still that pool's worker (a shutdown from it must
+    /// not wait for it), though its main loop, and `CURRENT`, are gone.
+    static STOPPING: Cell<*const Registry> = Cell::new(ptr::null());
 }
 
 /// The thread-side state of one worker; lives on the worker's stack.
@@ -116,6 +122,14 @@ impl WorkerThread {
     #[inline]
     pub(crate) fn belongs_to(&self, registry: &Registry) -> bool {
         ptr::eq(&*self.registry, registry)
+    }
+
+    /// Is the current thread one of `registry`'s workers: in its main loop,
+    /// or running its `on_thread_stop` hook? Such a thread must never wait
+    /// for the pool's workers to exit.
+    pub(crate) fn is_worker_of(registry: &Registry) -> bool {
+        Self::with_current(|worker| worker.is_some_and(|worker| worker.belongs_to(registry)))
+            || STOPPING.with(|stopping| ptr::eq(stopping.get(), registry))
     }
 
     fn counters(&self) -> &WorkerCounters {
@@ -505,9 +519,14 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
     registry.test_fault(TestFault::WorkerExit);
     if start_hook_ran {
         if let Some(hook) = &registry.on_thread_stop {
+            // The hook runs on this pool's worker: a `shutdown` (or the drop
+            // of the last handle) in it must begin the shutdown and return,
+            // not wait for this thread to exit.
+            STOPPING.with(|stopping| stopping.set(&*registry));
             if let Err(payload) = unwind::catch(|| hook(index)) {
                 registry.report_panic(payload);
             }
+            STOPPING.with(|stopping| stopping.set(ptr::null()));
         }
     }
     registry.worker_exited();
