@@ -76,6 +76,8 @@ pub(crate) struct WorkerThread {
     tick: Cell<u32>,
     /// Jobs taken since the later queue was last looked at.
     later_waited: Cell<u32>,
+    /// Inside the shutdown's quiescence hook (see [`Self::quiescence_hook`]).
+    in_quiescence_hook: Cell<bool>,
     waker: Waker,
 }
 
@@ -140,7 +142,9 @@ impl WorkerThread {
     #[inline]
     pub(crate) fn push(&self, job: JobRef) {
         self.deque.push(job);
-        self.registry.sleep.notify_pushed_locally();
+        if !self.in_quiescence_hook.get() {
+            self.registry.sleep.notify_pushed_locally();
+        }
     }
 
     /// Pushes the second half of a fork-join on this worker's own deque.
@@ -161,7 +165,9 @@ impl WorkerThread {
     #[inline]
     pub(crate) fn push_later(&self, job: JobRef) {
         self.later.push(job);
-        self.registry.sleep.notify_pushed_locally();
+        if !self.in_quiescence_hook.get() {
+            self.registry.sleep.notify_pushed_locally();
+        }
     }
 
     /// Pops the newest job of this worker's own deque.
@@ -342,7 +348,7 @@ impl WorkerThread {
                 self.index,
                 true,
                 || done() || self.registry.has_queued_work(),
-                || self.registry.run_quiescence_hook(),
+                || self.quiescence_hook(),
             );
             // A pool never terminates while one of its workers is blocked.
             if wake != Wakeup::Searching {
@@ -353,6 +359,22 @@ impl WorkerThread {
             sleep.stop_searching(|| self.registry.has_queued_work());
         }
         guard.disarm();
+    }
+
+    /// Runs the shutdown's quiescence hook (`sleep.md`, "Shutdown").
+    ///
+    /// Meanwhile this worker's own pushes wake no sibling (as in
+    /// [`push_for_join`](Self::push_for_join), no wake-up is lost: this
+    /// worker is awake and looks at its own queues before it sleeps, in a
+    /// nested wait or after the hook). So the step cancels every future
+    /// that was idle when the queues ran dry, except those its own
+    /// cancellations wake, rather than racing a sibling that runs what
+    /// those cancellations woke.
+    fn quiescence_hook(&self) -> bool {
+        let outer = self.in_quiescence_hook.replace(true);
+        let made_work = self.registry.run_quiescence_hook();
+        self.in_quiescence_hook.set(outer);
+        made_work
     }
 
     /// Finds a job, spinning and then sleeping as long as there is none.
@@ -382,7 +404,7 @@ impl WorkerThread {
                 self.index,
                 false,
                 || self.registry.has_queued_work(),
-                || self.registry.run_quiescence_hook(),
+                || self.quiescence_hook(),
             );
             match wake {
                 Wakeup::Searching => {}
@@ -507,6 +529,7 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             tick: Cell::new(0),
             later_waited: Cell::new(0),
+            in_quiescence_hook: Cell::new(false),
             waker: Waker::from(std::sync::Arc::new(WorkerWaker {
                 registry: registry.clone(),
                 index,
