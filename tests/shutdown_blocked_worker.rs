@@ -18,12 +18,12 @@ use taskpool::ThreadPool;
 /// waits for the job, which finishes normally before `shutdown` returns.
 ///
 /// Planted bug seen caught (issue 10, planted bug 2): the pool terminating
-/// while a worker is blocked (the `blocked() == 0` test before
+/// while a worker is blocked (the `registered.blocked() != 0` check in
 /// `Sleep::try_terminate` removed): the blocked worker, the only one, finds
-/// the closed pool quiescent and terminates it from inside its wait; the
-/// job never finishes its `block_on` and the assertion below fails (with
-/// the planted bug the process aborts: "pool terminated under a blocked
-/// worker").
+/// the closed pool quiescent and terminates it from inside its wait, and
+/// the process aborts ("taskpool: internal invariant broken, aborting: the
+/// pool terminated under a worker blocked inside a job"), so the test
+/// binary fails.
 #[test]
 fn shutdown_waits_for_a_job_blocked_in_block_on_sleep() {
     within("shutdown while a job sleeps", || {
