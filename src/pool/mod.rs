@@ -267,9 +267,10 @@ impl ThreadPool {
     /// every worker runs its `on_thread_stop` hook and exits, and this call
     /// joins them. Calling it again waits again, and returns at once.
     ///
-    /// Called from one of the pool's own workers, it cannot wait for itself:
-    /// it begins the shutdown and returns; the workers stop on their own once
-    /// the queues are empty.
+    /// Called from one of the pool's own workers (in a job, or in its
+    /// `on_thread_stop` hook), it cannot wait for itself: it begins the
+    /// shutdown and returns; the workers stop on their own once the queues
+    /// are empty.
     ///
     /// [`try_execute`]: Self::try_execute
     /// [`execute`]: Self::execute
