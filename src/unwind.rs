@@ -53,17 +53,32 @@ pub(crate) fn payload_message(payload: &(dyn Any + Send)) -> Option<&str> {
     }
 }
 
-/// Aborts the process if dropped while armed, that is, if our own code
-/// panics between arming and [`disarm`](Self::disarm). The message names the
-/// invariant the guarded stretch keeps.
+/// Aborts the process if dropped: arm it where unwinding out of taskpool's
+/// own code would break an invariant another thread relies on (free memory
+/// it still uses, or lose a worker's bookkeeping), and
+/// [`disarm`](Self::disarm) it once past that stretch.
 ///
-/// Disarming is a `mem::forget`: on the path that does not panic the guard
-/// costs nothing.
-#[must_use = "a guard disarmed at once guards nothing"]
+/// Only a panic in our own code can drop it armed: user code inside the
+/// stretch runs under [`catch`]. The message names the invariant that broke;
+/// it goes to stderr before the abort (after the panic hook printed the
+/// panic itself), so a failed internal assertion never reaches the user's
+/// panic handler as if the user had panicked.
+///
+/// ```ignore
+/// let guard = AbortIfPanic("a job on the stack must outlive its thief");
+/// run_our_own_code(); // a panic here aborts with that message
+/// guard.disarm();
+/// ```
+///
+/// Like rayon-core's `AbortIfPanic`, it aborts on any drop, not only while
+/// panicking: a path that forgets to disarm it fails at once in tests, and a
+/// guard made inside a `Drop` that runs during unwinding still works.
+#[derive(Debug)]
+#[must_use = "dropping the guard aborts the process; disarm it at the end of the stretch"]
 pub(crate) struct AbortIfPanic(pub(crate) &'static str);
 
 impl AbortIfPanic {
-    /// The guarded stretch ended without a panic.
+    /// Ends the guarded stretch: nothing panicked.
     #[inline(always)]
     pub(crate) fn disarm(self) {
         std::mem::forget(self);
@@ -72,27 +87,31 @@ impl AbortIfPanic {
 
 impl Drop for AbortIfPanic {
     fn drop(&mut self) {
-        abort_broken(self.0);
+        abort(self.0);
     }
 }
 
-/// Prints which invariant of taskpool broke and aborts the process.
+/// Aborts the process because one of taskpool's own invariants broke,
+/// printing `invariant` to stderr first. Never unwinds: no user panic
+/// handler or `catch_unwind` sees it.
 #[cold]
-pub(crate) fn abort_broken(what: &str) -> ! {
+#[inline(never)]
+pub(crate) fn abort(invariant: &str) -> ! {
     use std::io::Write;
-    // A failed write cannot be reported anywhere: abort all the same.
+    // A failed write (stderr closed) must not keep us from aborting.
     let _ = writeln!(
         std::io::stderr(),
-        "taskpool: internal invariant broken, aborting: {what}"
+        "taskpool: internal invariant broken, aborting: {invariant}"
     );
-    std::process::abort();
+    std::process::abort()
 }
 
 /// A test-only hook (debug builds only): with `TASKPOOL_TEST_TRIP=<site>` in
 /// the environment, our own code panics at the guarded `site`, standing in
 /// for a failed internal assertion, so that a test in a child process can
 /// see the abort and its message. Sites: `join` (inside a fork-join's
-/// guarded stretch on a worker).
+/// guarded stretch on a worker), `worker_exit` (a worker's exit
+/// bookkeeping, after its main loop).
 #[inline(always)]
 pub(crate) fn test_trip(site: &str) {
     #[cfg(debug_assertions)]

@@ -10,8 +10,11 @@
 
 use super::flag::{Waiting, set_and_wake, spawn_waiting};
 use super::{Count, Signal};
-use crate::ThreadPool;
-use crate::sync::{Arc, thread};
+use crate::sync::{Arc, Mutex, thread};
+use crate::{Task, ThreadPool};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 /// `try_execute` on one thread while the main thread shuts the pool down.
 ///
@@ -222,5 +225,88 @@ fn never_woken_future_is_cancelled_by_shutdown() {
         // it, so loom sees the task freed.
         drop(slot.lock().take());
         drop(pool);
+    });
+}
+
+/// A job queued before `shutdown` began runs before the shutdown's cancel
+/// step: the idle future it wakes completes instead of being cancelled
+/// ("run everything already queued, then cancel the futures still waiting").
+///
+/// Planted and not caught, as `pool/sleep.md` ("Reading the gate before the
+/// recheck") argues it cannot be: a sleeper reading the gate after its
+/// recheck instead of before (issue 10, planted bug 3); with one worker, the
+/// submitter's wake-up takes the sleeper off the idle list before the close,
+/// so it never runs the hook on a stale view.
+#[test]
+fn queued_job_wakes_a_future_before_shutdown_cancels_it() {
+    super::model(|| {
+        let pool = ThreadPool::new(1);
+        let Waiting {
+            task,
+            flag,
+            slot,
+            future_drops,
+            ..
+        } = spawn_waiting(&pool);
+        pool.execute(move || set_and_wake(&flag, &slot));
+        pool.shutdown();
+        let result = task.join();
+        assert!(
+            result.is_ok(),
+            "woken by a job queued before the shutdown, yet {result:?}"
+        );
+        assert_eq!(future_drops.get(), 1);
+    });
+}
+
+/// Never ready; its `Drop` (run by the shutdown's cancel step) spawns a
+/// task on the current worker and leaves its handle in `spawned`.
+struct SpawnOnDrop {
+    spawned: Arc<Mutex<Option<Task<()>>>>,
+}
+
+impl Future for SpawnOnDrop {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        Poll::Pending
+    }
+}
+
+impl Drop for SpawnOnDrop {
+    fn drop(&mut self) {
+        *self.spawned.lock() = Some(crate::spawn(|| ()));
+    }
+}
+
+/// Two workers: one blocked in a job on an idle task A, the other running
+/// the shutdown's cancel step, which cancels A (waking the blocked worker)
+/// and an idle future B whose `Drop` spawns a task C. C was accepted, so it
+/// runs before the pool terminates: its join returns.
+///
+/// Planted bug seen caught (issue 10, defect 3, the code before the fix):
+/// the worker running the cancel step counted as asleep, so the worker A's
+/// cancellation woke could terminate the pool meanwhile; C went on a deque
+/// nobody swept, and loom reports a deadlock (C's join never returns).
+///
+/// The costliest shutdown model: two workers make it about 800,000
+/// interleavings at `LOOM_MAX_PREEMPTIONS=2` (100 to 250 s in release on a
+/// shared 2-core machine).
+#[test]
+fn work_spawned_while_cancelling_idle_futures_runs() {
+    super::model(|| {
+        let pool = ThreadPool::new(2);
+        let Waiting { task: a, .. } = spawn_waiting(&pool);
+        pool.execute(move || {
+            assert!(a.join().unwrap_err().is_cancelled());
+        });
+        let spawned = Arc::new(Mutex::new(None));
+        let b = pool.spawn_async(SpawnOnDrop {
+            spawned: spawned.clone(),
+        });
+        pool.shutdown();
+        assert!(b.join().unwrap_err().is_cancelled());
+        let c = spawned.lock().take().expect("B's drop ran");
+        assert!(c.join().is_ok());
     });
 }

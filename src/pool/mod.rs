@@ -267,9 +267,10 @@ impl ThreadPool {
     /// every worker runs its `on_thread_stop` hook and exits, and this call
     /// joins them. Calling it again waits again, and returns at once.
     ///
-    /// Called from one of the pool's own workers, it cannot wait for itself:
-    /// it begins the shutdown and returns; the workers stop on their own once
-    /// the queues are empty.
+    /// Called from one of the pool's own workers (in a job, or in its
+    /// `on_thread_stop` hook), it cannot wait for itself: it begins the
+    /// shutdown and returns; the workers stop on their own once the queues
+    /// are empty.
     ///
     /// [`try_execute`]: Self::try_execute
     /// [`execute`]: Self::execute
@@ -319,10 +320,9 @@ impl ThreadPool {
 
     fn shutdown_until(&self, deadline: Option<Instant>) -> bool {
         self.registry.sleep.close();
-        let on_own_worker = WorkerThread::with_current(|worker| {
-            worker.is_some_and(|worker| worker.belongs_to(&self.registry))
-        });
-        if on_own_worker {
+        // On one of the pool's workers (in a job, or in its stop hook), do not
+        // wait for the workers to exit: that one would wait for itself.
+        if WorkerThread::is_worker_of(&self.registry) {
             return false;
         }
         if !self.registry.wait_for_exit(deadline) {

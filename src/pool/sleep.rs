@@ -104,6 +104,45 @@ impl Sleeper {
     }
 }
 
+/// The idle list, behind the idle lock.
+#[derive(Debug)]
+struct Idle {
+    /// The workers registered as sleeping; a worker is here at most once.
+    sleepers: Vec<Sleeper>,
+    /// How many times a sleeper was taken off the list (woken, or gone back
+    /// to searching on its own). Termination compares it to tell "nobody
+    /// woke since I looked" apart from "someone woke and slept again", which
+    /// leave the sleep word the same.
+    generation: u64,
+}
+
+/// What [`Sleep::try_terminate`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Terminate {
+    /// `TERMINATED` is set; the caller sweeps and exits.
+    Done,
+    /// A sleeper was taken off the idle list since the caller's evaluation:
+    /// what that worker did may have made work for the quiescence hook, so
+    /// the caller runs it again.
+    Stale,
+    /// Nothing changed, but the pool may not stop now (a sleeper is blocked
+    /// inside a job, or a submitter is in flight, which wakes a sleeper when
+    /// it leaves): park.
+    Park,
+}
+
+/// What [`Sleep::leave_idle_for_hook`] did.
+#[derive(Debug)]
+enum ForHook {
+    /// Left the idle list at this generation: run the hook.
+    Left(u64),
+    /// A waker took the worker off the list first; its unpark is on the way.
+    Woken,
+    /// Some worker is awake after all: it evaluates quiescence when it
+    /// sleeps; stay on the list and park.
+    SomeoneAwake,
+}
+
 /// The sleep/wake state of one pool. See the module doc for the protocol.
 #[derive(Debug)]
 pub(crate) struct Sleep {
@@ -112,7 +151,7 @@ pub(crate) struct Sleep {
     /// The gate: written by threads that push on the injector, and once
     /// each by `close` and termination.
     gate: CachePadded<AtomicU64>,
-    idle: Mutex<Vec<Sleeper>>,
+    idle: Mutex<Idle>,
     parkers: Box<[CachePadded<Parker>]>,
     parks: AtomicU64,
     wakeups: AtomicU64,
@@ -125,7 +164,10 @@ impl Sleep {
             // Workers start as searchers: they look for work before sleeping.
             state: CachePadded::new(AtomicU64::new(threads as u64 * SEARCHING_ONE)),
             gate: CachePadded::new(AtomicU64::new(0)),
-            idle: Mutex::new(Vec::with_capacity(threads)),
+            idle: Mutex::new(Idle {
+                sleepers: Vec::with_capacity(threads),
+                generation: 0,
+            }),
             parkers: (0..threads)
                 .map(|_| CachePadded::new(Parker::new()))
                 .collect(),
@@ -265,10 +307,10 @@ impl Sleep {
         if now.searching() > 0 || self.gate().is_terminated() {
             return false;
         }
-        let Some(sleeper) = idle.pop() else {
+        let Some(sleeper) = idle.sleepers.pop() else {
             return false;
         };
-        self.unregister(sleeper);
+        self.unregister(&mut idle, sleeper);
         drop(idle);
         self.unpark(sleeper.index);
         true
@@ -278,11 +320,11 @@ impl Sleep {
     /// A worker that is awake checks its condition before it sleeps again.
     pub(crate) fn wake_worker(&self, index: usize) {
         let mut idle = self.idle.lock();
-        let Some(position) = idle.iter().position(|s| s.index == index) else {
+        let Some(position) = idle.sleepers.iter().position(|s| s.index == index) else {
             return;
         };
-        let sleeper = idle.remove(position);
-        self.unregister(sleeper);
+        let sleeper = idle.sleepers.remove(position);
+        self.unregister(&mut idle, sleeper);
         drop(idle);
         self.unpark(sleeper.index);
     }
@@ -302,42 +344,64 @@ impl Sleep {
     /// queue, plus whatever else the caller waits for. `on_quiescent` runs
     /// when this worker finds the closed pool empty and everyone asleep; it
     /// returns `true` if it made work.
+    ///
+    /// `on_quiescent` runs user code (the `Drop` of cancelled futures, which
+    /// may submit work or block in a nested wait), so this worker leaves the
+    /// idle list to run it, counted as neither sleeping nor searching, like
+    /// a worker inside a job: meanwhile no other worker sees every worker
+    /// asleep, so none terminates the pool under it.
     pub(crate) fn sleep(
         &self,
         index: usize,
         blocked: bool,
         has_work: impl Fn() -> bool,
-        on_quiescent: impl FnOnce() -> bool,
+        on_quiescent: impl Fn() -> bool,
     ) -> Wakeup {
         let sleeper = Sleeper { index, blocked };
-        let registered = {
-            let mut idle = self.idle.lock();
-            if self.gate().is_terminated() {
+        // Once this worker ran the hook and it made nothing: the idle list's
+        // generation just after this worker left the list to run it.
+        let mut hook_ran_at = None;
+        loop {
+            let Some(registered) = self.register(sleeper) else {
                 return Wakeup::Terminated { sweep: false };
-            }
-            idle.push(sleeper);
-            // ORDERING: SeqCst read-modify-write of the word.
-            let before = self
-                .state
-                .fetch_add(sleeper.registration(), Ordering::SeqCst);
-            Snapshot(before.wrapping_add(sleeper.registration()))
-        };
-        // ORDERING: pairs with the fence in `notify_pushed_locally` (Dekker):
-        // either the pusher sees our registration or we see its push.
-        fence(Ordering::SeqCst);
-        // Read the gate before the recheck: if it shows CLOSED, every push
-        // that happened before the close is visible to the recheck.
-        let gate = self.gate();
-        if has_work() {
-            return self.cancel_sleep(sleeper);
-        }
-        if registered.sleeping() == self.threads() && gate.is_closed() && gate.submitting() == 0 {
-            if on_quiescent() || has_work() {
+            };
+            // ORDERING: pairs with the fence in `notify_pushed_locally`
+            // (Dekker): either the pusher sees our registration or we see its
+            // push.
+            fence(Ordering::SeqCst);
+            // Read the gate before the recheck: if it shows CLOSED, every push
+            // that happened before the close is visible to the recheck (see
+            // the module doc, "Reading the gate before the recheck").
+            let gate = self.gate();
+            if has_work() {
                 return self.cancel_sleep(sleeper);
             }
-            if registered.blocked() == 0 && self.try_terminate(registered) {
-                return Wakeup::Terminated { sweep: true };
+            let quiescent = registered.sleeping() == self.threads()
+                && gate.is_closed()
+                && gate.submitting() == 0;
+            if !quiescent {
+                break;
             }
+            if let Some(generation) = hook_ran_at {
+                match self.try_terminate(registered, generation) {
+                    Terminate::Done => return Wakeup::Terminated { sweep: true },
+                    Terminate::Park => break,
+                    Terminate::Stale => {}
+                }
+            }
+            // Run the hook awake (see the doc above).
+            let generation = match self.leave_idle_for_hook(sleeper) {
+                ForHook::Left(generation) => generation,
+                ForHook::Woken => return self.consume_wakeup(index),
+                ForHook::SomeoneAwake => break,
+            };
+            self.stop_searching(&has_work);
+            let made_work = on_quiescent();
+            self.start_searching();
+            if made_work {
+                return Wakeup::Searching;
+            }
+            hook_ran_at = Some(generation);
         }
         // ORDERING: Relaxed: a statistic.
         self.parks.fetch_add(1, Ordering::Relaxed);
@@ -349,17 +413,65 @@ impl Sleep {
         }
     }
 
+    /// Puts `sleeper` on the idle list and moves it from searching to
+    /// sleeping; returns the sleep word just after, or `None` if the pool
+    /// terminated.
+    fn register(&self, sleeper: Sleeper) -> Option<Snapshot> {
+        let mut idle = self.idle.lock();
+        if self.gate().is_terminated() {
+            return None;
+        }
+        debug_assert!(
+            idle.sleepers.iter().all(|s| s.index != sleeper.index),
+            "worker {} registered to sleep twice",
+            sleeper.index
+        );
+        idle.sleepers.push(sleeper);
+        // ORDERING: SeqCst read-modify-write of the word.
+        let before = self
+            .state
+            .fetch_add(sleeper.registration(), Ordering::SeqCst);
+        Some(Snapshot(before.wrapping_add(sleeper.registration())))
+    }
+
     /// Takes a registered sleeper back off the idle list; if a waker took it
     /// off first, consumes that waker's token instead.
     fn cancel_sleep(&self, sleeper: Sleeper) -> Wakeup {
         let mut idle = self.idle.lock();
-        if let Some(position) = idle.iter().position(|s| s.index == sleeper.index) {
-            idle.remove(position);
-            self.unregister(sleeper);
-            return Wakeup::Searching;
+        let Some(position) = idle.sleepers.iter().position(|s| s.index == sleeper.index) else {
+            drop(idle);
+            return self.consume_wakeup(sleeper.index);
+        };
+        // Unregister the entry that is there: a worker is on the list at
+        // most once, so it is this sleeper's own registration.
+        let removed = idle.sleepers.remove(position);
+        self.unregister(&mut idle, removed);
+        Wakeup::Searching
+    }
+
+    /// Takes `sleeper` off the idle list to run the quiescence hook, like
+    /// [`cancel_sleep`](Self::cancel_sleep), but only if every worker is
+    /// still on the list: the snapshot that made the caller quiescent may be
+    /// stale, and a worker that woke since will evaluate quiescence itself
+    /// when it sleeps again (see the module doc, "Reading the gate before
+    /// the recheck", for why this matters).
+    fn leave_idle_for_hook(&self, sleeper: Sleeper) -> ForHook {
+        let mut idle = self.idle.lock();
+        let Some(position) = idle.sleepers.iter().position(|s| s.index == sleeper.index) else {
+            return ForHook::Woken;
+        };
+        if idle.sleepers.len() != self.threads() {
+            return ForHook::SomeoneAwake;
         }
-        drop(idle);
-        self.parkers[sleeper.index].park();
+        let removed = idle.sleepers.remove(position);
+        self.unregister(&mut idle, removed);
+        ForHook::Left(idle.generation)
+    }
+
+    /// Waits for the unpark of the waker that took worker `index` off the
+    /// idle list (it is on its way), and says how the worker left.
+    fn consume_wakeup(&self, index: usize) -> Wakeup {
+        self.parkers[index].park();
         if self.gate().is_terminated() {
             Wakeup::Terminated { sweep: false }
         } else {
@@ -367,19 +479,27 @@ impl Sleep {
         }
     }
 
-    /// Sets `TERMINATED` if every worker still sleeps exactly as when this
-    /// one registered, the pool is closed, and nobody is submitting.
-    fn try_terminate(&self, registered: Snapshot) -> bool {
+    /// Sets `TERMINATED` if nobody left the idle list since generation
+    /// `generation` (when the caller left it to run the quiescence hook,
+    /// which made nothing), the sleep word is still the caller's
+    /// `registered`, no sleeper is blocked inside a job, the pool is closed,
+    /// and nobody is submitting.
+    fn try_terminate(&self, registered: Snapshot, generation: u64) -> Terminate {
         let idle = self.idle.lock();
-        // Under the idle lock, with every worker asleep, the sleep word
-        // cannot change: only wake-ups and registrations change it, and they
-        // take this lock.
-        if self.snapshot() != registered {
-            return false;
+        // Under the idle lock, with every worker asleep, neither the sleep
+        // word nor the generation can change: only wake-ups and
+        // registrations change them, and they take this lock.
+        if idle.generation != generation || self.snapshot() != registered {
+            return Terminate::Stale;
+        }
+        if registered.blocked() != 0 {
+            // The pool never terminates while a worker waits inside a job;
+            // that worker's wait ends with a wake-up, and it sleeps again.
+            return Terminate::Park;
         }
         let gate = self.gate();
         if !gate.is_closed() || gate.submitting() != 0 {
-            return false;
+            return Terminate::Park;
         }
         // ORDERING: SeqCst compare-exchange of the gate: on success it read
         // the last `leave_submit`, so this worker's sweep sees its push; a
@@ -391,23 +511,24 @@ impl Sleep {
             Ordering::SeqCst,
         );
         if swapped.is_err() {
-            return false;
+            return Terminate::Park;
         }
         self.unpark_all(idle);
-        true
+        Terminate::Done
     }
 
-    fn unpark_all(&self, mut idle: crate::sync::MutexGuard<'_, Vec<Sleeper>>) {
-        let sleepers: Vec<Sleeper> = idle.drain(..).collect();
+    fn unpark_all(&self, mut idle: crate::sync::MutexGuard<'_, Idle>) {
+        let sleepers: Vec<Sleeper> = idle.sleepers.drain(..).collect();
         drop(idle);
         for sleeper in sleepers {
             self.unpark(sleeper.index);
         }
     }
 
-    /// Moves a sleeper just taken off the idle list back to searching.
-    /// Called with the idle lock held.
-    fn unregister(&self, sleeper: Sleeper) {
+    /// Moves a sleeper just taken off the idle list back to searching, and
+    /// counts the change of generation. `idle` is the held idle lock.
+    fn unregister(&self, idle: &mut Idle, sleeper: Sleeper) {
+        idle.generation += 1;
         // ORDERING: SeqCst read-modify-write of the word.
         self.state
             .fetch_sub(sleeper.registration(), Ordering::SeqCst);

@@ -36,7 +36,7 @@ use super::queue::{Steal, Stealer, Worker};
 use super::registry::{Registry, ThreadHook, WorkerCounters};
 use super::sleep::Wakeup;
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
-use crate::unwind::{self, Payload};
+use crate::unwind::{self, AbortIfPanic, Payload};
 use std::cell::Cell;
 use std::ptr;
 use std::task::{Wake, Waker};
@@ -58,6 +58,12 @@ thread_local! {
     /// The worker running on this thread, or null. Set for the whole life of
     /// a worker thread's main loop, which owns the pointee on its stack.
     static CURRENT: Cell<*const WorkerThread> = Cell::new(ptr::null());
+
+    #[allow(clippy::missing_const_for_thread_local)]
+    /// The registry whose `on_thread_stop` hook runs on this thread, or
+    /// null: the thread is still that pool's worker (a shutdown from it must
+    /// not wait for it), though its main loop, and `CURRENT`, are gone.
+    static STOPPING: Cell<*const Registry> = Cell::new(ptr::null());
 }
 
 /// The thread-side state of one worker; lives on the worker's stack.
@@ -70,6 +76,8 @@ pub(crate) struct WorkerThread {
     tick: Cell<u32>,
     /// Jobs taken since the later queue was last looked at.
     later_waited: Cell<u32>,
+    /// Inside the shutdown's quiescence hook (see [`Self::quiescence_hook`]).
+    in_quiescence_hook: Cell<bool>,
     waker: Waker,
 }
 
@@ -118,6 +126,14 @@ impl WorkerThread {
         ptr::eq(&*self.registry, registry)
     }
 
+    /// Is the current thread one of `registry`'s workers: in its main loop,
+    /// or running its `on_thread_stop` hook? Such a thread must never wait
+    /// for the pool's workers to exit.
+    pub(crate) fn is_worker_of(registry: &Registry) -> bool {
+        Self::with_current(|worker| worker.is_some_and(|worker| worker.belongs_to(registry)))
+            || STOPPING.with(|stopping| ptr::eq(stopping.get(), registry))
+    }
+
     fn counters(&self) -> &WorkerCounters {
         &self.registry.counters[self.index]
     }
@@ -126,7 +142,9 @@ impl WorkerThread {
     #[inline]
     pub(crate) fn push(&self, job: JobRef) {
         self.deque.push(job);
-        self.registry.sleep.notify_pushed_locally();
+        if !self.in_quiescence_hook.get() {
+            self.registry.sleep.notify_pushed_locally();
+        }
     }
 
     /// Pushes the second half of a fork-join on this worker's own deque.
@@ -147,7 +165,9 @@ impl WorkerThread {
     #[inline]
     pub(crate) fn push_later(&self, job: JobRef) {
         self.later.push(job);
-        self.registry.sleep.notify_pushed_locally();
+        if !self.in_quiescence_hook.get() {
+            self.registry.sleep.notify_pushed_locally();
+        }
     }
 
     /// Pops the newest job of this worker's own deque.
@@ -299,6 +319,10 @@ impl WorkerThread {
     /// injector, then its siblings): refusing outside work here could leave
     /// a one-thread pool with nobody to run the job the wait depends on.
     pub(crate) fn wait_until(&self, done: impl Fn() -> bool) {
+        // User code in here runs under `catch` (`execute`, the hook); a panic
+        // that gets out is ours, and would leave this worker registered as
+        // searching or sleeping inside a job that goes on unwinding.
+        let guard = AbortIfPanic("a worker's wait inside a job (`wait_until`) panicked");
         let sleep = &self.registry.sleep;
         let mut searching = false;
         while !done() {
@@ -324,18 +348,33 @@ impl WorkerThread {
                 self.index,
                 true,
                 || done() || self.registry.has_queued_work(),
-                || self.registry.run_quiescence_hook(),
+                || self.quiescence_hook(),
             );
             // A pool never terminates while one of its workers is blocked.
-            assert_eq!(
-                wake,
-                Wakeup::Searching,
-                "pool terminated under a blocked worker"
-            );
+            if wake != Wakeup::Searching {
+                unwind::abort("the pool terminated under a worker blocked inside a job");
+            }
         }
         if searching {
             sleep.stop_searching(|| self.registry.has_queued_work());
         }
+        guard.disarm();
+    }
+
+    /// Runs the shutdown's quiescence hook (`sleep.md`, "Shutdown").
+    ///
+    /// Meanwhile this worker's own pushes wake no sibling (as in
+    /// [`push_for_join`](Self::push_for_join), no wake-up is lost: this
+    /// worker is awake and looks at its own queues before it sleeps, in a
+    /// nested wait or after the hook). So the step cancels every future
+    /// that was idle when the queues ran dry, except those its own
+    /// cancellations wake, rather than racing a sibling that runs what
+    /// those cancellations woke.
+    fn quiescence_hook(&self) -> bool {
+        let outer = self.in_quiescence_hook.replace(true);
+        let made_work = self.registry.run_quiescence_hook();
+        self.in_quiescence_hook.set(outer);
+        made_work
     }
 
     /// Finds a job, spinning and then sleeping as long as there is none.
@@ -365,7 +404,7 @@ impl WorkerThread {
                 self.index,
                 false,
                 || self.registry.has_queued_work(),
-                || self.registry.run_quiescence_hook(),
+                || self.quiescence_hook(),
             );
             match wake {
                 Wakeup::Searching => {}
@@ -459,7 +498,16 @@ pub(crate) struct WorkerStart {
 }
 
 /// The body of every worker thread.
+///
+/// Every step of it but the user's hooks (and jobs, in the main loop) is the
+/// pool's own code, and ends in `worker_exited`, which `shutdown` waits for:
+/// a panic anywhere outside the user's code aborts the process with a
+/// message rather than leave `shutdown` waiting forever.
 pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
+    let guard = AbortIfPanic(
+        "a worker thread panicked in its main loop or exit bookkeeping; \
+         shutdown would wait for it forever",
+    );
     let WorkerStart {
         index,
         deque,
@@ -481,6 +529,7 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             tick: Cell::new(0),
             later_waited: Cell::new(0),
+            in_quiescence_hook: Cell::new(false),
             waker: Waker::from(std::sync::Arc::new(WorkerWaker {
                 registry: registry.clone(),
                 index,
@@ -490,12 +539,19 @@ pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
         worker.main_loop();
         CURRENT.with(|current| current.set(ptr::null()));
     }
+    crate::unwind::test_trip("worker_exit");
     if start_hook_ran {
         if let Some(hook) = &registry.on_thread_stop {
+            // The hook runs on this pool's worker: a `shutdown` (or the drop
+            // of the last handle) in it must begin the shutdown and return,
+            // not wait for this thread to exit.
+            STOPPING.with(|stopping| stopping.set(&*registry));
             if let Err(payload) = unwind::catch(|| hook(index)) {
                 registry.report_panic(payload);
             }
+            STOPPING.with(|stopping| stopping.set(ptr::null()));
         }
     }
     registry.worker_exited();
+    guard.disarm();
 }

@@ -51,7 +51,7 @@
 //! it reaches zero.
 
 use crate::sync::{AtomicUsize, Ordering};
-use crate::unwind::{AbortIfPanic, abort_broken};
+use crate::unwind::{self, AbortIfPanic};
 
 /// A thread owns the stage (closure, future, or output being written).
 pub(crate) const RUNNING: usize = 1 << 0;
@@ -554,7 +554,7 @@ impl State {
         // ORDERING: Relaxed: taking a reference needs one already held.
         let before = self.0.fetch_add(REF_ONE, Ordering::Relaxed);
         if before >= usize::MAX / 2 {
-            abort_broken("task reference count overflow");
+            unwind::abort("task reference count overflow");
         }
     }
 
@@ -564,7 +564,7 @@ impl State {
         // use of the task before freeing it.
         let before = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
         if before.ref_count() == 0 {
-            abort_broken("task reference count underflow");
+            unwind::abort("task reference count underflow");
         }
         before.ref_count() == 1
     }
