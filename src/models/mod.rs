@@ -40,7 +40,15 @@ pub(crate) fn model(body: impl Fn() + Sync + Send + 'static) {
     let iterations = std::sync::Arc::new(AtomicUsize::new(0));
     let counter = iterations.clone();
     let started = std::time::Instant::now();
-    loom::model(move || {
+    let mut builder = loom::model::Builder::new();
+    // loom's default (1,000 branches a path) is there to catch spin loops;
+    // a two-worker shutdown over the Chase-Lev deque stand-in takes more
+    // atomic steps than that without spinning. `LOOM_MAX_BRANCHES` still
+    // overrides it.
+    if std::env::var_os("LOOM_MAX_BRANCHES").is_none() {
+        builder.max_branches = 5_000;
+    }
+    builder.check(move || {
         counter.fetch_add(1, Ordering::Relaxed);
         body();
     });
