@@ -2,7 +2,7 @@
 //! thread behind. (The process-wide thread count is checked in
 //! `pool_build_errors_thread_count.rs`, alone in its process.)
 
-mod common;
+mod support;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -202,7 +202,7 @@ fn builder_failing_to_name_worker_2(
         .num_threads(4)
         .thread_name(move |index| {
             if index == 2 {
-                common::wait_until("workers 0 and 1 run their start hooks", || {
+                support::wait_until("workers 0 and 1 run their start hooks", || {
                     seen.load(Ordering::SeqCst) == 2
                 });
                 return name_worker_2();

@@ -107,7 +107,7 @@ fn when_any_of_a_task_polled_to_ready_panics_on_the_caller_thread() {
 #[test]
 fn a_cancelled_task_reads_as_cancelled_every_time() {
     let pool = ThreadPool::new(1);
-    let gate = support::Gate::close(&pool, 1);
+    let gate = support::WorkerGate::close(&pool, 1);
     let mut task = pool.spawn(|| vec![1u8]);
     assert!(task.cancel());
     gate.open();
