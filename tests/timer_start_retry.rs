@@ -11,18 +11,7 @@ mod support;
 
 use std::sync::mpsc;
 use std::time::Duration;
-use support::HANG_GUARD;
-
-/// The process's mapped memory, from `/proc/self/status`, in bytes.
-fn mapped_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kilobytes: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmSize:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmSize in /proc/self/status");
-    kilobytes * 1024
-}
+use support::{HANG_GUARD, mapped_bytes};
 
 /// Outcome: the sleep polled while the timer thread cannot start panics
 /// with the reason; the next sleep, once threads can start again, starts
