@@ -10,21 +10,15 @@ mod support;
 
 use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use support::{Counter, Slots};
 use taskpool::ThreadPool;
 
 const PANICS: usize = if cfg!(miri) { 100 } else { 10_000 };
 
 fn silence_panics_on_quiet_threads() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let default_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !support::current_thread_name().starts_with("quiet-") {
-                default_hook(info);
-            }
-        }));
+    support::quiet_panics("on quiet- threads", |_| {
+        support::current_thread_name().starts_with("quiet-")
     });
 }
 

@@ -70,6 +70,14 @@ impl PanicLog {
         self.messages.lock().unwrap().clone()
     }
 
+    /// Like [`PanicLog::messages`], with `"<not text>"` for a payload that
+    /// is not a string.
+    pub fn texts(&self) -> Vec<String> {
+        let messages = self.messages.lock().unwrap();
+        let text = |message: &Option<String>| message.as_deref().unwrap_or("<not text>").to_owned();
+        messages.iter().map(text).collect()
+    }
+
     /// Waits until the handler received `count` payloads.
     pub fn wait_for(&self, count: usize) {
         wait_until(&format!("{count} panics reach the handler"), || {
