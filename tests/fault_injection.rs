@@ -16,10 +16,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use support::{
-    DropCounter, HANG_GUARD, PanicLog, Tracked, panic_text, process_threads, quiet_panics,
-    recv_guarded, yield_until,
+    CountingWaker, DropCounter, HANG_GUARD, PanicLog, Tracked, panic_text, process_threads,
+    quiet_panics, recv_guarded, yield_until,
 };
 use taskpool::{BuildErrorKind, ThreadPool};
 
@@ -166,23 +166,6 @@ fn a_panicking_panic_handler_is_contained_and_called_again_for_every_panic() {
 // Wakers
 // ---------------------------------------------------------------------------
 
-/// A waker whose `wake` panics, and whose drop counts.
-struct PanickingWaker {
-    wakes: AtomicUsize,
-    _dropped: Tracked,
-}
-
-impl Wake for PanickingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-        panic!("{FAULT} the waker panics");
-    }
-}
-
 /// Outcome: a `Task` awaited with a waker that panics when the task's
 /// completion wakes it: the completing worker catches the panic and hands
 /// it to the pool's panic handler; the task is complete, and polling it
@@ -198,10 +181,7 @@ fn a_panicking_waker_of_an_awaited_task_goes_to_the_handler_and_the_value_surviv
         gate.recv().unwrap();
         7
     });
-    let waker_state = Arc::new(PanickingWaker {
-        wakes: AtomicUsize::new(0),
-        _dropped: drops.track(),
-    });
+    let waker_state = CountingWaker::panicking("fault: the waker panics", Some(drops.track()));
     let waker = Waker::from(waker_state.clone());
     let mut cx = Context::from_waker(&waker);
     assert!(
@@ -220,7 +200,7 @@ fn a_panicking_waker_of_an_awaited_task_goes_to_the_handler_and_the_value_surviv
     assert_eq!(value.unwrap(), 7);
     drop(task);
     pool.shutdown();
-    assert_eq!(waker_state.wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(waker_state.wakes(), 1);
     assert_eq!(handled.texts(), ["fault: the waker panics"]);
     drop(waker_state);
     assert_eq!(drops.drops(), 1, "the waker was dropped once");
@@ -236,10 +216,10 @@ fn a_panicking_waker_called_inside_an_async_task_panics_that_task_only() {
     let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
     let drops = DropCounter::new();
-    let waker = Waker::from(Arc::new(PanickingWaker {
-        wakes: AtomicUsize::new(0),
-        _dropped: drops.track(),
-    }));
+    let waker = Waker::from(CountingWaker::panicking(
+        "fault: the waker panics",
+        Some(drops.track()),
+    ));
     let task = pool.spawn_async(async move {
         waker.wake_by_ref();
         "unreachable"

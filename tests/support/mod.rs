@@ -12,7 +12,8 @@
 //!   [`PanicLog`] of what a pool's panic handler received;
 //! - [`rng`]: a small deterministic [`Rng`];
 //! - [`child`]: running one test of this binary again in a child process;
-//! - [`process`]: what `/proc` says about this process (threads, memory).
+//! - [`process`]: what `/proc` says about this process (threads, memory);
+//! - [`wakers`]: a [`CountingWaker`], which may panic in `wake`.
 //!
 //! Every wait here is bounded by [`HANG_GUARD`]. That is not a timing
 //! assertion: it only turns a hang (a lost wake-up, a deadlock, a task that
@@ -29,6 +30,7 @@ pub mod hang;
 pub mod panics;
 pub mod process;
 pub mod rng;
+pub mod wakers;
 
 pub use child::*;
 pub use count::*;
@@ -38,3 +40,4 @@ pub use hang::*;
 pub use panics::*;
 pub use process::*;
 pub use rng::*;
+pub use wakers::*;
