@@ -13,7 +13,7 @@
 
 mod support;
 
-use support::{ChildOutput, HANG_GUARD, run_in_child};
+use support::{ChildOutput, HANG_GUARD, panic_text, run_in_child};
 use taskpool::ThreadPool;
 
 /// Set in the child: which site of taskpool's own code panics.
@@ -126,7 +126,7 @@ fn a_panic_in_the_stop_hook_is_reported_not_aborted() {
         .num_threads(1)
         .on_thread_stop(|_| panic!("a user's stop hook panics"))
         .panic_handler(move |payload| {
-            let text = payload.downcast_ref::<&str>().copied().unwrap_or("?");
+            let text = panic_text(&*payload).unwrap_or("?");
             sender.lock().unwrap().send(text.to_owned()).unwrap();
         })
         .build()

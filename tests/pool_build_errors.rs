@@ -54,11 +54,7 @@ fn thread_pool_new_with_too_many_threads_panics_with_the_build_error_message() {
         .to_string();
     let payload = std::panic::catch_unwind(|| ThreadPool::new(MAX_THREADS + 1))
         .expect_err("ThreadPool::new panics");
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .expect("a text payload");
+    let message = support::panic_text(&*payload).expect("a text payload");
     assert_eq!(message, expected);
 }
 
