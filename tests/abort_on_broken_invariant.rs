@@ -11,96 +11,49 @@
 
 #![cfg(all(debug_assertions, not(miri)))]
 
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use support::{ChildOutput, HANG_GUARD, panic_text, run_in_child};
 use taskpool::ThreadPool;
 
 /// Set in the child: which site of taskpool's own code panics.
 const TRIP: &str = "TASKPOOL_TEST_TRIP";
 
-/// How long a child may take before it counts as hung (not a timing
-/// assertion: a child that hangs is the failure this turns into a message).
-const HANG_GUARD: Duration = Duration::from_secs(60);
-
-/// What a child left behind.
-struct Child {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
+/// Runs the test `name` of this binary in a child with `site` tripped.
+fn run_tripped(name: &str, site: &str) -> ChildOutput {
+    run_in_child(name, &[(TRIP, site)], "the child did not end")
 }
 
-impl Child {
-    /// Runs the test `name` of this binary in a child with `site` tripped.
-    fn run(name: &str, site: &str) -> Child {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", name, "--nocapture", "--test-threads=1"])
-            .env(TRIP, site)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the test binary runs again");
-        let read = |mut pipe: Box<dyn std::io::Read + Send>| {
-            std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = pipe.read_to_string(&mut text);
-                text
-            })
-        };
-        let stdout = read(Box::new(child.stdout.take().unwrap()));
-        let stderr = read(Box::new(child.stderr.take().unwrap()));
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if start.elapsed() > HANG_GUARD {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!(
-                    "hang: the child did not end; stderr:\n{}",
-                    stderr.join().unwrap()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        Child {
-            status,
-            stdout: stdout.join().unwrap(),
-            stderr: stderr.join().unwrap(),
-        }
-    }
-
-    /// The child died of SIGABRT, after printing `message` (the invariant)
-    /// and the planted panic itself.
-    fn assert_aborted_with(&self, message: &str) {
-        let Child {
-            status,
-            stdout,
-            stderr,
-        } = self;
-        assert!(
-            !status.success(),
-            "the child exited normally; stdout:\n{stdout}\nstderr:\n{stderr}"
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(
-                status.signal(),
-                Some(6),
-                "not SIGABRT ({status}); stderr:\n{stderr}"
-            );
-        }
-        let expected = format!("taskpool: internal invariant broken, aborting: {message}");
-        assert!(
-            stderr.contains(&expected),
-            "the abort names the invariant; stderr:\n{stderr}"
-        );
-        assert!(
-            stderr.contains("an internal assertion fails here"),
-            "stderr:\n{stderr}"
+/// The child died of SIGABRT, after printing `message` (the invariant)
+/// and the planted panic itself.
+fn assert_aborted_with(child: &ChildOutput, message: &str) {
+    let ChildOutput {
+        status,
+        stdout,
+        stderr,
+    } = child;
+    assert!(
+        !status.success(),
+        "the child exited normally; stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(
+            status.signal(),
+            Some(6),
+            "not SIGABRT ({status}); stderr:\n{stderr}"
         );
     }
+    let expected = format!("taskpool: internal invariant broken, aborting: {message}");
+    assert!(
+        stderr.contains(&expected),
+        "the abort names the invariant; stderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("an internal assertion fails here"),
+        "stderr:\n{stderr}"
+    );
 }
 
 fn in_child() -> bool {
@@ -122,8 +75,8 @@ fn a_broken_invariant_inside_a_fork_join_on_a_worker_aborts_with_its_message() {
         println!("the join returned: {outcome:?}");
         return;
     }
-    let child = Child::run(NAME, "join");
-    child.assert_aborted_with("join: a stack job left its frame");
+    let child = run_tripped(NAME, "join");
+    assert_aborted_with(&child, "join: a stack job left its frame");
     assert!(
         !child.stdout.contains("panic handler ran"),
         "reported as a user panic:\n{}",
@@ -149,8 +102,8 @@ fn a_panic_in_a_workers_exit_bookkeeping_aborts_naming_the_invariant() {
         println!("shutdown returned");
         return;
     }
-    let child = Child::run(NAME, "worker_exit");
-    child.assert_aborted_with("a worker thread panicked");
+    let child = run_tripped(NAME, "worker_exit");
+    assert_aborted_with(&child, "a worker thread panicked");
     assert!(
         child.stderr.contains("shutdown would wait for it forever"),
         "stderr:\n{}",
@@ -173,7 +126,7 @@ fn a_panic_in_the_stop_hook_is_reported_not_aborted() {
         .num_threads(1)
         .on_thread_stop(|_| panic!("a user's stop hook panics"))
         .panic_handler(move |payload| {
-            let text = payload.downcast_ref::<&str>().copied().unwrap_or("?");
+            let text = panic_text(&*payload).unwrap_or("?");
             sender.lock().unwrap().send(text.to_owned()).unwrap();
         })
         .build()

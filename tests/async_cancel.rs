@@ -6,7 +6,7 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
-use support::{DropCounter, Gate, join_guarded, recv_guarded, size};
+use support::{DropCounter, WorkerGate, join_guarded, recv_guarded, size};
 use taskpool::{CancellationToken, ThreadPool, sleep};
 
 #[test]
@@ -65,7 +65,7 @@ fn cancel_racing_the_first_poll_drops_the_future_exactly_once() {
 #[test]
 fn a_not_yet_polled_async_task_cancelled_returns_true_and_is_never_polled() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let polled = Arc::new(AtomicUsize::new(0));
     let captured = DropCounter::new();
     let held = captured.track();
@@ -106,7 +106,7 @@ fn cancel_of_an_async_task_woken_and_queued_drops_it_without_polling_again() {
     let waker = recv_guarded("first poll", &receive_waker);
     // The gate starts after the first poll returned; the wake-up then
     // queues the task behind it, where the cancel finds it.
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     waker.wake();
     assert!(!task.cancel(), "it had started");
     assert_eq!(locals.drops(), 1, "dropped by the canceller");

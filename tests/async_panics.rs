@@ -7,12 +7,12 @@ mod support;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 use support::{
-    DropCounter, EXPECTED, HANG_GUARD, join_guarded, pool_with_panic_log, recv_guarded, wait_until,
+    CountingWaker, DropCounter, EXPECTED, HANG_GUARD, join_guarded, pool_with_panic_log,
+    recv_guarded, wait_until,
 };
 use taskpool::{ThreadPool, sleep, yield_now};
 
@@ -105,21 +105,9 @@ fn a_panicking_drop_of_a_future_cancelled_at_its_await_reaches_the_handler() {
     assert_pool_alive(&pool);
 }
 
-/// A waker that counts its wake-ups and then panics.
-struct PanickingWaker {
-    wakes: AtomicUsize,
-}
-
-impl Wake for PanickingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-        panic!("{EXPECTED}: in wake");
-    }
-}
+/// What the panicking wakers of the tests below panic with (a message
+/// starting with `EXPECTED`, so the quiet panic hook hides it).
+const WAKE_PANIC: &str = "expected panic: in wake";
 
 #[test]
 fn a_waker_whose_wake_panics_does_not_kill_the_worker() {
@@ -129,16 +117,14 @@ fn a_waker_whose_wake_panics_does_not_kill_the_worker() {
         gate.recv().unwrap();
         "value"
     });
-    let waker_state = Arc::new(PanickingWaker {
-        wakes: AtomicUsize::new(0),
-    });
+    let waker_state = CountingWaker::panicking(WAKE_PANIC, None);
     let waker = Waker::from(waker_state.clone());
     let mut cx = Context::from_waker(&waker);
     assert!(Pin::new(&mut task).poll(&mut cx).is_pending());
     // The worker completes the task and wakes our waker, which panics.
     release.send(()).unwrap();
     log.wait_for(1);
-    assert_eq!(waker_state.wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(waker_state.wakes(), 1);
     assert_eq!(
         log.messages(),
         [Some("expected panic: in wake".to_string())]
@@ -158,9 +144,7 @@ fn a_waker_whose_wake_panics_does_not_kill_the_worker() {
 #[test]
 fn a_waker_whose_wake_panics_on_a_one_thread_pool_leaves_other_tasks_running() {
     let (pool, log) = pool_with_panic_log(1);
-    let waker = Waker::from(Arc::new(PanickingWaker {
-        wakes: AtomicUsize::new(0),
-    }));
+    let waker = Waker::from(CountingWaker::panicking(WAKE_PANIC, None));
     let mut tasks = Vec::new();
     for i in 0..20 {
         let (release, gate) = mpsc::channel::<()>();

@@ -78,7 +78,7 @@ fn drop_of_a_pool_with_detached_sleeping_tasks_returns_and_drops_their_locals() 
 #[test]
 fn shutdown_lets_queued_async_work_finish_first() {
     let pool = ThreadPool::new(1);
-    let gate = support::Gate::close(&pool, 1);
+    let gate = support::WorkerGate::close(&pool, 1);
     let tasks: Vec<_> = (0..10)
         .map(|i| {
             pool.spawn_async(async move {

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use support::{Rng, join_guarded, size, within};
+use support::{CountingWaker, Rng, join_guarded, size, within};
 use taskpool::{ThreadPool, TimedOut, sleep, sleep_until, timeout, when_all};
 
 #[test]
@@ -153,22 +153,10 @@ fn sleeps_dropped_before_they_fire_leave_the_timer_working() {
     });
 }
 
-/// A waker that counts its wake-ups.
-#[derive(Default)]
-struct CountingWaker(std::sync::atomic::AtomicUsize);
-
-impl std::task::Wake for CountingWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn a_sleep_polled_again_with_a_new_waker_wakes_only_the_new_one() {
-    use std::sync::Arc;
-    use std::sync::atomic::Ordering;
-    let first = Arc::new(CountingWaker::default());
-    let second = Arc::new(CountingWaker::default());
+    let first = CountingWaker::new();
+    let second = CountingWaker::new();
     // Long enough that it cannot fire between the two polls, even under Miri.
     let duration = Duration::from_millis(if cfg!(miri) { 2_000 } else { 100 });
     let mut sleeping = Box::pin(sleep(duration));
@@ -186,14 +174,8 @@ fn a_sleep_polled_again_with_a_new_waker_wakes_only_the_new_one() {
             .poll(&mut Context::from_waker(&second_waker))
             .is_pending()
     );
-    support::wait_until("the new waker is woken", || {
-        second.0.load(Ordering::SeqCst) == 1
-    });
-    assert_eq!(
-        first.0.load(Ordering::SeqCst),
-        0,
-        "the replaced waker was woken"
-    );
+    support::wait_until("the new waker is woken", || second.wakes() == 1);
+    assert_eq!(first.wakes(), 0, "the replaced waker was woken");
     assert_eq!(
         sleeping
             .as_mut()

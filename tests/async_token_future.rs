@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
-use support::{join_guarded, recv_guarded, within};
+use support::{CountingWaker, join_guarded, recv_guarded, within};
 use taskpool::{CancellationToken, ThreadPool, block_on};
 
 #[test]
@@ -132,23 +132,11 @@ fn cancel_after_stops_a_cooperative_task() {
     );
 }
 
-/// A waker that counts its wake-ups.
-#[derive(Default)]
-struct CountingWaker(std::sync::atomic::AtomicUsize);
-
-impl std::task::Wake for CountingWaker {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
 #[test]
 fn cancelled_future_polled_again_with_a_new_waker_wakes_only_the_new_one() {
-    use std::sync::Arc;
-    use std::sync::atomic::Ordering;
     let token = CancellationToken::new();
-    let first = Arc::new(CountingWaker::default());
-    let second = Arc::new(CountingWaker::default());
+    let first = CountingWaker::new();
+    let second = CountingWaker::new();
     let (first_waker, second_waker) = (Waker::from(first.clone()), Waker::from(second.clone()));
     let mut waiting = Box::pin(token.cancelled());
     assert!(
@@ -167,8 +155,8 @@ fn cancelled_future_polled_again_with_a_new_waker_wakes_only_the_new_one() {
     std::thread::spawn(move || canceller.cancel())
         .join()
         .unwrap();
-    assert_eq!(second.0.load(Ordering::SeqCst), 1);
-    assert_eq!(first.0.load(Ordering::SeqCst), 0);
+    assert_eq!(second.wakes(), 1);
+    assert_eq!(first.wakes(), 0);
     assert_eq!(
         waiting
             .as_mut()

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::task::{Context, Poll, Waker};
-use support::{DropCounter, Gate, Tracked, join_guarded, recv_guarded};
+use support::{DropCounter, Tracked, WorkerGate, join_guarded, recv_guarded};
 use taskpool::ThreadPool;
 
 /// What the hand-written future does in its first poll, before returning
@@ -58,7 +58,7 @@ fn future_woken_twice_while_queued_before_its_next_poll_is_polled_once_more() {
     let waker = recv_guarded("the first poll hands out its waker", &waker);
     // On a one-thread pool the gate starts only after the first poll
     // returned: the task is idle now, and stays unpolled while gated.
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let other = waker.clone();
     std::thread::spawn(move || other.wake()).join().unwrap();
     waker.wake_by_ref();

@@ -74,7 +74,7 @@ fn work_spawned_by_the_yielding_task_runs_before_it_goes_on() {
 fn two_yielding_tasks_on_one_thread_interleave() {
     let pool = ThreadPool::new(1);
     let order = Arc::new(Mutex::new(Vec::new()));
-    let gate = support::Gate::close(&pool, 1);
+    let gate = support::WorkerGate::close(&pool, 1);
     let tasks: Vec<_> = (0..2)
         .map(|id| {
             let order = order.clone();
@@ -124,7 +124,7 @@ fn chain(order: Arc<Mutex<Vec<char>>>, remaining: usize) {
 fn a_yielding_task_is_not_starved_by_a_worker_that_keeps_feeding_itself() {
     let pool = ThreadPool::new(1);
     let order = Arc::new(Mutex::new(Vec::new()));
-    let gate = support::Gate::close(&pool, 1);
+    let gate = support::WorkerGate::close(&pool, 1);
     let y_order = order.clone();
     let yielder = pool.spawn_async(async move {
         for _ in 0..10 {

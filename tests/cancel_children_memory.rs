@@ -12,18 +12,8 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use support::{size, within};
+use support::{resident_bytes, size, within};
 use taskpool::CancellationToken;
-
-/// The resident set size in bytes, where the platform tells it.
-fn resident_bytes() -> Option<usize> {
-    if cfg!(miri) {
-        return None; // no file system under Miri's isolation
-    }
-    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
-    Some(pages * 4096)
-}
 
 #[test]
 fn a_million_children_made_and_dropped_under_one_parent_do_not_pile_up() {

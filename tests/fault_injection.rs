@@ -10,12 +10,17 @@
 //! Run under LeakSanitizer or valgrind (see `.ci/run`), they also show that
 //! no memory is left behind.
 
-use std::any::Any;
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
+use support::{
+    CountingWaker, DropCounter, HANG_GUARD, PanicLog, Tracked, panic_text, process_threads,
+    quiet_panics, recv_guarded, yield_until,
+};
 use taskpool::{BuildErrorKind, ThreadPool};
 
 /// Every panic these tests raise on purpose starts with this.
@@ -23,87 +28,18 @@ const FAULT: &str = "fault:";
 
 /// Hides the messages of the planned panics; prints every other panic.
 fn quiet_planned_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !message(info.payload()).is_some_and(|text| text.starts_with(FAULT)) {
-                default(info);
-            }
-        }));
+    quiet_panics("starts with FAULT", |info| {
+        panic_text(info.payload()).is_some_and(|text| text.starts_with(FAULT))
     });
 }
 
-fn message(payload: &(dyn Any + Send)) -> Option<&str> {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-}
-
-/// The messages of the panics a pool's handler received.
-#[derive(Clone, Default)]
-struct Handled(Arc<Mutex<Vec<String>>>);
-
-impl Handled {
-    fn handler(&self) -> impl Fn(Box<dyn Any + Send>) + Send + Sync + 'static {
-        let seen = self.0.clone();
-        move |payload| {
-            let text = message(&*payload).unwrap_or("<not text>").to_owned();
-            seen.lock().unwrap().push(text);
-        }
-    }
-
-    fn messages(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
 /// A pool of `threads` workers whose panic handler records into `handled`.
-fn pool_with_handler(threads: usize, handled: &Handled) -> ThreadPool {
+fn pool_with_handler(threads: usize, handled: &PanicLog) -> ThreadPool {
     ThreadPool::builder()
         .num_threads(threads)
         .panic_handler(handled.handler())
         .build()
         .expect("the pool starts")
-}
-
-/// Counts drops; `panicking` ones panic in `Drop` after counting.
-#[derive(Clone, Default)]
-struct Drops(Arc<AtomicUsize>);
-
-impl Drops {
-    fn value(&self) -> Counted {
-        Counted {
-            drops: self.0.clone(),
-            panic_with: None,
-        }
-    }
-
-    fn panicking(&self, text: &'static str) -> Counted {
-        Counted {
-            drops: self.0.clone(),
-            panic_with: Some(text),
-        }
-    }
-
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-struct Counted {
-    drops: Arc<AtomicUsize>,
-    panic_with: Option<&'static str>,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.drops.fetch_add(1, Ordering::SeqCst);
-        if let Some(text) = self.panic_with {
-            panic!("{text}");
-        }
-    }
 }
 
 /// The pool still runs all three kinds of work, on every worker.
@@ -114,9 +50,7 @@ fn assert_usable(pool: &ThreadPool) {
         pool.execute(move || sender.send(()).unwrap());
     }
     for _ in 0..pool.metrics().threads * 4 {
-        receiver
-            .recv_timeout(std::time::Duration::from_secs(60))
-            .expect("a level-1 job ran");
+        recv_guarded("a level-1 job ran", &receiver);
     }
     assert_eq!(pool.spawn(|| 6 * 7).join().unwrap(), 42);
     assert_eq!(
@@ -138,18 +72,6 @@ fn shut_down_without_leaks(pool: ThreadPool) {
     }
 }
 
-/// The number of threads of this process, where `/proc` tells it.
-fn process_threads() -> Option<usize> {
-    if cfg!(miri) {
-        return None;
-    }
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|count| count.trim().parse().ok())
-}
-
 // ---------------------------------------------------------------------------
 // on_thread_start
 // ---------------------------------------------------------------------------
@@ -162,9 +84,9 @@ fn process_threads() -> Option<usize> {
 fn a_panicking_on_thread_start_fails_the_build_and_leaves_no_thread_or_value_behind() {
     quiet_planned_panics();
     let before = process_threads();
-    let drops = Drops::default();
-    let captured_by_start = drops.value();
-    let captured_by_stop = drops.value();
+    let drops = DropCounter::new();
+    let captured_by_start = drops.track();
+    let captured_by_stop = drops.track();
     let error = ThreadPool::builder()
         .num_threads(3)
         .on_thread_start(move |index| {
@@ -186,7 +108,7 @@ fn a_panicking_on_thread_start_fails_the_build_and_leaves_no_thread_or_value_beh
         other => panic!("unexpected error {other:?}"),
     }
     assert_eq!(
-        drops.get(),
+        drops.drops(),
         2,
         "both hooks and what they captured were dropped"
     );
@@ -244,23 +166,6 @@ fn a_panicking_panic_handler_is_contained_and_called_again_for_every_panic() {
 // Wakers
 // ---------------------------------------------------------------------------
 
-/// A waker whose `wake` panics, and whose drop counts.
-struct PanickingWaker {
-    wakes: AtomicUsize,
-    _dropped: Counted,
-}
-
-impl Wake for PanickingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-        panic!("{FAULT} the waker panics");
-    }
-}
-
 /// Outcome: a `Task` awaited with a waker that panics when the task's
 /// completion wakes it: the completing worker catches the panic and hands
 /// it to the pool's panic handler; the task is complete, and polling it
@@ -268,18 +173,15 @@ impl Wake for PanickingWaker {
 #[test]
 fn a_panicking_waker_of_an_awaited_task_goes_to_the_handler_and_the_value_survives() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
+    let drops = DropCounter::new();
     let (release, gate) = std::sync::mpsc::channel::<()>();
     let mut task = pool.spawn(move || {
         gate.recv().unwrap();
         7
     });
-    let waker_state = Arc::new(PanickingWaker {
-        wakes: AtomicUsize::new(0),
-        _dropped: drops.value(),
-    });
+    let waker_state = CountingWaker::panicking("fault: the waker panics", Some(drops.track()));
     let waker = Waker::from(waker_state.clone());
     let mut cx = Context::from_waker(&waker);
     assert!(
@@ -290,14 +192,7 @@ fn a_panicking_waker_of_an_awaited_task_goes_to_the_handler_and_the_value_surviv
     release.send(()).unwrap();
     // Wait without registering another waker (that would replace ours):
     // the completion wakes, and panics in, our waker on the worker.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !task.is_finished() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the task never finished"
-        );
-        std::thread::yield_now();
-    }
+    yield_until("the task finishes", || task.is_finished());
     let Poll::Ready(value) = Pin::new(&mut task).poll(&mut Context::from_waker(Waker::noop()))
     else {
         panic!("a finished task is ready");
@@ -305,10 +200,10 @@ fn a_panicking_waker_of_an_awaited_task_goes_to_the_handler_and_the_value_surviv
     assert_eq!(value.unwrap(), 7);
     drop(task);
     pool.shutdown();
-    assert_eq!(waker_state.wakes.load(Ordering::SeqCst), 1);
-    assert_eq!(handled.messages(), ["fault: the waker panics"]);
+    assert_eq!(waker_state.wakes(), 1);
+    assert_eq!(handled.texts(), ["fault: the waker panics"]);
     drop(waker_state);
-    assert_eq!(drops.get(), 1, "the waker was dropped once");
+    assert_eq!(drops.drops(), 1, "the waker was dropped once");
     shut_down_without_leaks(pool);
 }
 
@@ -318,13 +213,13 @@ fn a_panicking_waker_of_an_awaited_task_goes_to_the_handler_and_the_value_surviv
 #[test]
 fn a_panicking_waker_called_inside_an_async_task_panics_that_task_only() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
-    let waker = Waker::from(Arc::new(PanickingWaker {
-        wakes: AtomicUsize::new(0),
-        _dropped: drops.value(),
-    }));
+    let drops = DropCounter::new();
+    let waker = Waker::from(CountingWaker::panicking(
+        "fault: the waker panics",
+        Some(drops.track()),
+    ));
     let task = pool.spawn_async(async move {
         waker.wake_by_ref();
         "unreachable"
@@ -332,11 +227,11 @@ fn a_panicking_waker_called_inside_an_async_task_panics_that_task_only() {
     let error = task.join().unwrap_err();
     assert_eq!(error.panic_message(), Some("fault: the waker panics"));
     assert!(
-        handled.messages().is_empty(),
+        handled.texts().is_empty(),
         "observed by join: not the handler's"
     );
     assert_eq!(
-        drops.get(),
+        drops.drops(),
         1,
         "the future, and the waker in it, dropped once"
     );
@@ -354,10 +249,10 @@ fn a_panicking_waker_called_inside_an_async_task_panics_that_task_only() {
 #[test]
 fn a_panicking_continuation_ends_its_own_task_panicked() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(2, &handled);
-    let drops = Drops::default();
-    let (first, second) = (drops.value(), drops.value());
+    let drops = DropCounter::new();
+    let (first, second) = (drops.track(), drops.track());
     let joined = pool
         .spawn(move || first)
         .then(|_antecedent| -> u32 { panic!("{FAULT} joined continuation") });
@@ -369,8 +264,8 @@ fn a_panicking_continuation_ends_its_own_task_panicked() {
     );
     assert_usable(&pool);
     pool.shutdown();
-    assert_eq!(handled.messages(), ["fault: detached continuation"]);
-    assert_eq!(drops.get(), 2);
+    assert_eq!(handled.texts(), ["fault: detached continuation"]);
+    assert_eq!(drops.drops(), 2);
     shut_down_without_leaks(pool);
 }
 
@@ -384,10 +279,10 @@ fn a_panicking_continuation_ends_its_own_task_panicked() {
 #[test]
 fn a_panicking_drop_of_a_value_captured_by_a_job_goes_to_the_handler() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
-    let captured = drops.panicking("fault: captured by a job");
+    let drops = DropCounter::new();
+    let captured = drops.track_panicking_with("fault: captured by a job");
     let ran = Arc::new(AtomicUsize::new(0));
     let ran_in_job = ran.clone();
     pool.execute(move || {
@@ -397,8 +292,8 @@ fn a_panicking_drop_of_a_value_captured_by_a_job_goes_to_the_handler() {
     assert_usable(&pool);
     pool.shutdown();
     assert_eq!(ran.load(Ordering::SeqCst), 1);
-    assert_eq!(drops.get(), 1);
-    assert_eq!(handled.messages(), ["fault: captured by a job"]);
+    assert_eq!(drops.drops(), 1);
+    assert_eq!(handled.texts(), ["fault: captured by a job"]);
     assert_eq!(pool.metrics().panicked, 1);
     shut_down_without_leaks(pool);
 }
@@ -412,18 +307,18 @@ fn a_panicking_drop_of_a_value_captured_by_a_job_goes_to_the_handler() {
 #[test]
 fn a_panicking_drop_of_a_value_captured_by_a_task_that_ran_panics_the_task() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
-    let captured = drops.panicking("fault: captured by a task");
+    let drops = DropCounter::new();
+    let captured = drops.track_panicking_with("fault: captured by a task");
     let task = pool.spawn(move || {
         let _captured = captured;
         7
     });
     let error = task.join().expect_err("the task panicked");
     assert_eq!(error.panic_message(), Some("fault: captured by a task"));
-    assert_eq!(drops.get(), 1);
-    assert!(handled.messages().is_empty(), "observed by join");
+    assert_eq!(drops.drops(), 1);
+    assert!(handled.texts().is_empty(), "observed by join");
     assert_usable(&pool);
     shut_down_without_leaks(pool);
 }
@@ -434,12 +329,12 @@ fn a_panicking_drop_of_a_value_captured_by_a_task_that_ran_panics_the_task() {
 #[test]
 fn a_panicking_drop_of_a_value_captured_by_a_cancelled_task_goes_to_the_handler() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
+    let drops = DropCounter::new();
     let (release, gate) = std::sync::mpsc::channel::<()>();
     let blocker = pool.spawn(move || gate.recv().unwrap());
-    let captured = drops.panicking("fault: captured by a cancelled task");
+    let captured = drops.track_panicking_with("fault: captured by a cancelled task");
     let queued = pool.spawn(move || {
         let _captured = captured;
     });
@@ -447,15 +342,15 @@ fn a_panicking_drop_of_a_value_captured_by_a_cancelled_task_goes_to_the_handler(
     assert!(queued.join().unwrap_err().is_cancelled());
     release.send(()).unwrap();
     blocker.join().unwrap();
-    assert_eq!(drops.get(), 1);
-    assert_eq!(handled.messages(), ["fault: captured by a cancelled task"]);
+    assert_eq!(drops.drops(), 1);
+    assert_eq!(handled.texts(), ["fault: captured by a cancelled task"]);
     assert_usable(&pool);
     shut_down_without_leaks(pool);
 }
 
 /// A future that is ready at once and panics when it is dropped.
 struct ReadyThenPanicOnDrop {
-    _dropped: Counted,
+    _dropped: Tracked,
 }
 
 impl Future for ReadyThenPanicOnDrop {
@@ -472,16 +367,16 @@ impl Future for ReadyThenPanicOnDrop {
 #[test]
 fn a_panicking_drop_of_a_resolved_future_keeps_the_value_and_goes_to_the_handler() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
+    let drops = DropCounter::new();
     let task = pool.spawn_async(ReadyThenPanicOnDrop {
-        _dropped: drops.panicking("fault: a future's drop"),
+        _dropped: drops.track_panicking_with("fault: a future's drop"),
     });
     assert_eq!(task.join().unwrap(), 5);
     pool.shutdown();
-    assert_eq!(drops.get(), 1);
-    assert_eq!(handled.messages(), ["fault: a future's drop"]);
+    assert_eq!(drops.drops(), 1);
+    assert_eq!(handled.texts(), ["fault: a future's drop"]);
     shut_down_without_leaks(pool);
 }
 
@@ -491,10 +386,10 @@ fn a_panicking_drop_of_a_resolved_future_keeps_the_value_and_goes_to_the_handler
 #[test]
 fn a_panicking_drop_of_a_value_captured_by_an_async_block_panics_the_task() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
-    let held = drops.panicking("fault: held by an async block");
+    let drops = DropCounter::new();
+    let held = drops.track_panicking_with("fault: held by an async block");
     let task = pool.spawn_async(async move {
         let _held = held;
         taskpool::yield_now().await;
@@ -502,8 +397,8 @@ fn a_panicking_drop_of_a_value_captured_by_an_async_block_panics_the_task() {
     });
     let error = task.join().unwrap_err();
     assert_eq!(error.panic_message(), Some("fault: held by an async block"));
-    assert_eq!(drops.get(), 1);
-    assert!(handled.messages().is_empty(), "observed by join");
+    assert_eq!(drops.drops(), 1);
+    assert!(handled.texts().is_empty(), "observed by join");
     assert_usable(&pool);
     shut_down_without_leaks(pool);
 }
@@ -518,29 +413,29 @@ fn a_panicking_drop_of_a_value_captured_by_an_async_block_panics_the_task() {
 #[test]
 fn a_panicking_drop_of_an_unread_output_goes_to_the_handler_once() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
+    let drops = DropCounter::new();
     // Detached before completion: the completing worker drops the output.
     let (release, gate) = std::sync::mpsc::channel::<()>();
-    let detached_output = drops.panicking("fault: detached output");
+    let detached_output = drops.track_panicking_with("fault: detached output");
     drop(pool.spawn(move || {
         gate.recv().unwrap();
         detached_output
     }));
     release.send(()).unwrap();
     // Dropped after completion: the handle drops the output.
-    let late_output = drops.panicking("fault: output of a handle dropped late");
+    let late_output = drops.track_panicking_with("fault: output of a handle dropped late");
     let mut late = pool.spawn(move || late_output);
-    assert!(late.wait_timeout(std::time::Duration::from_secs(60)));
+    assert!(late.wait_timeout(HANG_GUARD));
     drop(late);
     // Async, detached.
-    let async_output = drops.panicking("fault: detached async output");
+    let async_output = drops.track_panicking_with("fault: detached async output");
     drop(pool.spawn_async(async move { async_output }));
     assert_usable(&pool);
     pool.shutdown();
-    assert_eq!(drops.get(), 3);
-    let mut messages = handled.messages();
+    assert_eq!(drops.drops(), 3);
+    let mut messages = handled.texts();
     messages.sort();
     assert_eq!(
         messages,
@@ -559,17 +454,17 @@ fn a_panicking_drop_of_an_unread_output_goes_to_the_handler_once() {
 #[test]
 fn a_joined_output_whose_drop_panics_panics_in_the_caller_only() {
     quiet_planned_panics();
-    let handled = Handled::default();
+    let handled = PanicLog::default();
     let pool = pool_with_handler(1, &handled);
-    let drops = Drops::default();
-    let output = drops.panicking("fault: joined output");
+    let drops = DropCounter::new();
+    let output = drops.track_panicking_with("fault: joined output");
     let value = pool.spawn(move || output).join().unwrap();
     let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(value)));
     assert!(dropped.is_err());
-    assert_eq!(drops.get(), 1);
+    assert_eq!(drops.drops(), 1);
     assert_usable(&pool);
     pool.shutdown();
-    assert!(handled.messages().is_empty());
+    assert!(handled.texts().is_empty());
     shut_down_without_leaks(pool);
 }
 
@@ -584,8 +479,8 @@ fn a_joined_output_whose_drop_panics_panics_in_the_caller_only() {
 #[test]
 #[cfg_attr(miri, ignore = "Miri does not model a failing thread spawn")]
 fn a_thread_the_system_refuses_fails_the_build_with_the_os_error() {
-    let drops = Drops::default();
-    let captured = drops.value();
+    let drops = DropCounter::new();
+    let captured = drops.track();
     let error = ThreadPool::builder()
         .num_threads(2)
         .stack_size(usize::MAX / 2)
@@ -598,7 +493,7 @@ fn a_thread_the_system_refuses_fails_the_build_with_the_os_error() {
         matches!(error.kind(), BuildErrorKind::ThreadSpawn { index: 0, .. }),
         "{error:?}"
     );
-    assert_eq!(drops.get(), 1, "the builder's hook was dropped");
+    assert_eq!(drops.drops(), 1, "the builder's hook was dropped");
     let pool = ThreadPool::new(2);
     assert_usable(&pool);
     shut_down_without_leaks(pool);

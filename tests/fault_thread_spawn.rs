@@ -8,28 +8,15 @@
 
 #![cfg(target_os = "linux")]
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use support::{mapped_bytes, process_threads};
 use taskpool::{BuildErrorKind, ThreadPool};
 
-/// The process's mapped memory, from `/proc/self/status`, in bytes.
-fn mapped_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kilobytes: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmSize:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmSize in /proc/self/status");
-    kilobytes * 1024
-}
-
 fn threads() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|count| count.trim().parse().ok())
-        .unwrap()
+    process_threads().expect("Threads in /proc/self/status")
 }
 
 /// Outcome: `build` returns `ThreadSpawn { index: 1 }` with the OS error;

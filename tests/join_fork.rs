@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
-use support::{EXPECTED, join_guarded, quiet_expected_panics, size, within};
+use support::{EXPECTED, join_guarded, panic_text, quiet_expected_panics, size, within};
 use taskpool::ThreadPool;
 
 fn sum(pool: &ThreadPool, values: &[u64]) -> u64 {
@@ -163,13 +163,9 @@ fn join_with_panics(
     // `join` may not return (or unwind) before both closures finished.
     let a_done = a_finished.load(Ordering::SeqCst);
     let b_done = b_finished.load(Ordering::SeqCst);
-    let message = outcome.err().map(|payload| {
-        payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default()
-    });
+    let message = outcome
+        .err()
+        .map(|payload| panic_text(&*payload).unwrap_or_default().to_owned());
     (a_done, b_done, message)
 }
 

@@ -2,7 +2,7 @@
 //! thread behind. (The process-wide thread count is checked in
 //! `pool_build_errors_thread_count.rs`, alone in its process.)
 
-mod common;
+mod support;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -54,11 +54,7 @@ fn thread_pool_new_with_too_many_threads_panics_with_the_build_error_message() {
         .to_string();
     let payload = std::panic::catch_unwind(|| ThreadPool::new(MAX_THREADS + 1))
         .expect_err("ThreadPool::new panics");
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied())
-        .expect("a text payload");
+    let message = support::panic_text(&*payload).expect("a text payload");
     assert_eq!(message, expected);
 }
 
@@ -202,7 +198,7 @@ fn builder_failing_to_name_worker_2(
         .num_threads(4)
         .thread_name(move |index| {
             if index == 2 {
-                common::wait_until("workers 0 and 1 run their start hooks", || {
+                support::wait_until("workers 0 and 1 run their start hooks", || {
                     seen.load(Ordering::SeqCst) == 2
                 });
                 return name_worker_2();

@@ -3,17 +3,17 @@
 //! One test alone in this process: `/proc/self/status` counts every thread of
 //! the process, so a second test running beside it would disturb the count.
 
-mod common;
+mod support;
 
-use common::process_threads;
 use std::time::Duration;
+use support::process_threads;
 use taskpool::{BuildErrorKind, MAX_THREADS, ThreadPool};
 
 /// Waits until the process is back to `baseline` threads. A joined thread
 /// may linger in the kernel's count for a moment after `join` returns, so
 /// this polls (up to the hang guard) instead of reading once.
 fn assert_back_to(baseline: usize, after: &str) {
-    let deadline = std::time::Instant::now() + common::HANG_GUARD;
+    let deadline = std::time::Instant::now() + support::HANG_GUARD;
     loop {
         let now = process_threads().unwrap();
         if now == baseline {

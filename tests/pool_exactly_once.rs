@@ -6,10 +6,10 @@
 //! wake-up fails the hang guard instead of hiding behind shutdown's drain),
 //! then shuts down and checks the pool's own count.
 
-mod common;
+mod support;
 
-use common::{Counter, Slots};
 use std::sync::Arc;
+use support::{Counter, Slots};
 use taskpool::ThreadPool;
 
 const JOBS: usize = if cfg!(miri) { 1_000 } else { 1_000_000 };

@@ -1,6 +1,6 @@
 //! Outside work is not starved by a worker that keeps feeding its own deque.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -26,7 +26,7 @@ fn an_outside_job_runs_while_a_worker_keeps_resubmitting_to_its_own_deque() {
         let (pool_in_job, stop, fed) = (pool.clone(), stop.clone(), fed.clone());
         pool.execute(move || feed(pool_in_job, stop, fed));
     }
-    common::wait_until("the feeding job starts", || fed.load(Ordering::Relaxed) > 0);
+    support::wait_until("the feeding job starts", || fed.load(Ordering::Relaxed) > 0);
 
     let (sender, receiver) = std::sync::mpsc::channel();
     {
@@ -36,7 +36,7 @@ fn an_outside_job_runs_while_a_worker_keeps_resubmitting_to_its_own_deque() {
             sender.send(()).unwrap();
         });
     }
-    let outcome = receiver.recv_timeout(common::HANG_GUARD);
+    let outcome = receiver.recv_timeout(support::HANG_GUARD);
     // Stop the feeder in any case, so that a failure does not hang the drop.
     stop.store(true, Ordering::Relaxed);
     assert!(

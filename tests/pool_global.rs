@@ -6,10 +6,10 @@
 //! threads otherwise. (`build_global` has its own process:
 //! `pool_global_build.rs`.)
 
-mod common;
+mod support;
 
-use common::{Counter, Slots};
 use std::sync::{Arc, Mutex};
+use support::{Counter, Slots};
 use taskpool::{BuildErrorKind, ThreadPool};
 
 #[test]
@@ -21,7 +21,7 @@ fn free_execute_from_outside_any_pool_runs_every_job_on_the_global_pool() {
     for id in 0..JOBS {
         let (slots, done, names) = (slots.clone(), done.clone(), names.clone());
         taskpool::execute(move || {
-            names.lock().unwrap().push(common::current_thread_name());
+            names.lock().unwrap().push(support::current_thread_name());
             slots.hit(id);
             done.add();
         });
@@ -52,7 +52,7 @@ fn free_execute_inside_a_custom_pool_job_runs_on_that_same_pool() {
             for id in 0..NESTED {
                 let (slots, done, names) = (slots.clone(), done.clone(), names.clone());
                 taskpool::execute(move || {
-                    names.lock().unwrap().push(common::current_thread_name());
+                    names.lock().unwrap().push(support::current_thread_name());
                     slots.hit(id);
                     done.add();
                 });
@@ -78,16 +78,16 @@ fn free_execute_nested_three_deep_stays_on_the_custom_pool() {
         .unwrap();
     let (sender, receiver) = std::sync::mpsc::channel();
     pool.execute(move || {
-        let mut names = vec![common::current_thread_name()];
+        let mut names = vec![support::current_thread_name()];
         taskpool::execute(move || {
-            names.push(common::current_thread_name());
+            names.push(support::current_thread_name());
             taskpool::execute(move || {
-                names.push(common::current_thread_name());
+                names.push(support::current_thread_name());
                 sender.send(names).unwrap();
             });
         });
     });
-    let names = receiver.recv_timeout(common::HANG_GUARD).unwrap();
+    let names = receiver.recv_timeout(support::HANG_GUARD).unwrap();
     assert_eq!(names.len(), 3);
     for name in &names {
         assert!(name.starts_with("nested-"), "ran on {name:?} ({names:?})");
@@ -100,7 +100,7 @@ fn free_execute_nested_three_deep_stays_on_the_custom_pool() {
 fn build_global_after_the_global_pool_was_used_is_refused() {
     let (sender, receiver) = std::sync::mpsc::channel();
     taskpool::execute(move || sender.send(()).unwrap());
-    receiver.recv_timeout(common::HANG_GUARD).unwrap();
+    receiver.recv_timeout(support::HANG_GUARD).unwrap();
 
     let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = started.clone();

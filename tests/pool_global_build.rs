@@ -3,11 +3,11 @@
 //! One test alone in this process: the global pool is per process, and any
 //! other test using it first would make the first `build_global` fail.
 
-mod common;
+mod support;
 
-use common::{Counter, Slots};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use support::{Counter, Slots};
 use taskpool::{BuildErrorKind, ThreadPool};
 
 #[test]
@@ -55,11 +55,11 @@ fn build_global_twice_is_refused_and_the_first_pool_serves_free_execute() {
     for id in 0..JOBS {
         let (slots, done, names) = (slots.clone(), done.clone(), names.clone());
         taskpool::execute(move || {
-            names.lock().unwrap().push(common::current_thread_name());
+            names.lock().unwrap().push(support::current_thread_name());
             slots.hit(id);
             done.add();
             taskpool::execute(move || {
-                names.lock().unwrap().push(common::current_thread_name());
+                names.lock().unwrap().push(support::current_thread_name());
                 slots.hit(JOBS + id);
                 done.add();
             });

@@ -1,7 +1,7 @@
 //! An idle pool sleeps: every worker parks once and stays parked until work
 //! arrives, and work that arrives then is run.
 
-mod common;
+mod support;
 
 use std::time::Duration;
 use taskpool::ThreadPool;
@@ -13,7 +13,7 @@ fn an_idle_pool_parks_every_worker_and_wakes_for_new_work() {
     std::thread::sleep(Duration::from_millis(200));
     // Normally true already; on a very busy machine a worker may not have
     // had the CPU yet, so wait for it rather than fail.
-    common::wait_until("every worker parks", || {
+    support::wait_until("every worker parks", || {
         pool.metrics().parked >= THREADS as u64
     });
     let parked = pool.metrics();
@@ -27,8 +27,8 @@ fn an_idle_pool_parks_every_worker_and_wakes_for_new_work() {
 
     // A job submitted to the sleeping pool wakes a worker and runs.
     let (sender, receiver) = std::sync::mpsc::channel();
-    pool.execute(move || sender.send(common::current_thread_name()).unwrap());
-    let name = receiver.recv_timeout(common::HANG_GUARD).unwrap();
+    pool.execute(move || sender.send(support::current_thread_name()).unwrap());
+    let name = receiver.recv_timeout(support::HANG_GUARD).unwrap();
     assert!(name.starts_with("taskpool-worker-"), "{name}");
     let after = pool.metrics();
     assert!(after.woken >= 1, "{after:?}");
@@ -52,7 +52,7 @@ fn a_pool_idle_between_bursts_runs_each_burst() {
         // Pacing only, asserted nowhere: long enough for the workers to
         // spin out and park, so that each burst starts on a sleeping pool.
         std::thread::sleep(Duration::from_millis(50));
-        let done = std::sync::Arc::new(common::Counter::new(PER_BURST));
+        let done = std::sync::Arc::new(support::Counter::new(PER_BURST));
         for _ in 0..PER_BURST {
             let done = done.clone();
             pool.execute(move || done.add());
@@ -72,10 +72,10 @@ fn one_job_at_a_time_into_a_sleeping_pool_wakes_it_every_time() {
     let pool = ThreadPool::new(1);
     let (sender, receiver) = std::sync::mpsc::channel();
     for round in 0..ROUNDS {
-        common::yield_until("the worker parks", || pool.metrics().parked > round as u64);
+        support::yield_until("the worker parks", || pool.metrics().parked > round as u64);
         let sender = sender.clone();
         pool.execute(move || sender.send(round).unwrap());
-        assert_eq!(receiver.recv_timeout(common::HANG_GUARD), Ok(round));
+        assert_eq!(receiver.recv_timeout(support::HANG_GUARD), Ok(round));
     }
     let metrics = pool.metrics();
     assert_eq!(metrics.woken, ROUNDS as u64, "{metrics:?}");
@@ -93,7 +93,7 @@ fn one_job_at_a_time_into_a_pool_falling_asleep_runs_every_time() {
     for round in 0..ROUNDS {
         let sender = sender.clone();
         pool.execute(move || sender.send(round).unwrap());
-        assert_eq!(receiver.recv_timeout(common::HANG_GUARD), Ok(round));
+        assert_eq!(receiver.recv_timeout(support::HANG_GUARD), Ok(round));
     }
     pool.shutdown();
     assert_eq!(pool.metrics().executed, ROUNDS as u64);

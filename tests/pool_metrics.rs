@@ -1,9 +1,9 @@
 //! `metrics()` counts exactly once the pool has shut down.
 
-mod common;
+mod support;
 
-use common::Counter;
 use std::sync::Arc;
+use support::Counter;
 use taskpool::{MAX_THREADS, Metrics, ThreadPool};
 
 #[test]
@@ -59,7 +59,7 @@ fn queued_counts_jobs_waiting_behind_busy_workers() {
     const THREADS: usize = 2;
     const WAITING: usize = 1_000;
     let pool = ThreadPool::new(THREADS);
-    let gate = Arc::new(common::Gate::new());
+    let gate = Arc::new(support::Gate::new());
     let blocked = Arc::new(Counter::new(THREADS));
     for _ in 0..THREADS {
         let (gate, blocked) = (gate.clone(), blocked.clone());

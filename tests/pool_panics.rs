@@ -6,25 +6,19 @@
 //! threads off the output; panics anywhere else (a failed assertion) still
 //! print as usual.
 
-mod common;
+mod support;
 
-use common::{Counter, Slots};
 use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
+use support::{Counter, Slots};
 use taskpool::ThreadPool;
 
 const PANICS: usize = if cfg!(miri) { 100 } else { 10_000 };
 
 fn silence_panics_on_quiet_threads() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let default_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !common::current_thread_name().starts_with("quiet-") {
-                default_hook(info);
-            }
-        }));
+    support::quiet_panics("on quiet- threads", |_| {
+        support::current_thread_name().starts_with("quiet-")
     });
 }
 
@@ -50,7 +44,7 @@ fn assert_every_worker_still_runs_jobs(pool: &ThreadPool, threads: usize) {
 
     let (sender, receiver) = std::sync::mpsc::channel();
     pool.execute(move || sender.send(6 * 7).unwrap());
-    assert_eq!(receiver.recv_timeout(common::HANG_GUARD), Ok(42));
+    assert_eq!(receiver.recv_timeout(support::HANG_GUARD), Ok(42));
 }
 
 #[test]
@@ -96,7 +90,7 @@ fn panicking_jobs_without_a_handler_are_counted_and_the_pool_survives() {
         });
     }
     ran.wait("panicking jobs");
-    common::wait_until("every panic counted", || {
+    support::wait_until("every panic counted", || {
         pool.metrics().panicked == PANICS as u64
     });
 

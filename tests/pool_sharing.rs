@@ -1,11 +1,11 @@
 //! `ThreadPool` is `Send + Sync + Debug` and can be shared by reference with
 //! scoped threads or through an `Arc` with spawned ones.
 
-mod common;
+mod support;
 
-use common::{Counter, Slots};
 use std::fmt::Debug;
 use std::sync::Arc;
+use support::{Counter, Slots};
 use taskpool::{BuildError, Builder, ExecuteError, Metrics, ThreadPool};
 
 fn assert_send_sync_debug<T: Send + Sync + Debug>() {}

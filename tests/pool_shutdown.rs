@@ -1,12 +1,12 @@
 //! Shutdown and drop are graceful: outside submissions stop, everything
 //! queued runs (and what it submits), the threads stop, and nothing hangs.
 
-mod common;
+mod support;
 
-use common::{Counter, Gate, HANG_GUARD, Slots};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+use support::{Counter, Gate, HANG_GUARD, Slots};
 use taskpool::ThreadPool;
 
 const QUEUED: usize = if cfg!(miri) { 1_000 } else { 100_000 };
@@ -30,7 +30,7 @@ fn block_every_worker(pool: &ThreadPool, threads: usize, gate: &Arc<Gate>) {
 fn open_gate_once_dropped(pool: Weak<ThreadPool>, gate: Arc<Gate>) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         // Only count: upgrading would make this thread a possible last owner.
-        common::wait_until("the pool is dropped", || pool.strong_count() == 0);
+        support::wait_until("the pool is dropped", || pool.strong_count() == 0);
         gate.open();
     })
 }
@@ -39,7 +39,7 @@ fn open_gate_once_dropped(pool: Weak<ThreadPool>, gate: Arc<Gate>) -> std::threa
 /// probe jobs it gets in before that are counted in the return value.
 fn open_gate_once_closed(pool: &ThreadPool, gate: &Gate) -> usize {
     let mut accepted = 0;
-    common::wait_until("the pool closes", || match pool.try_execute(|| {}) {
+    support::wait_until("the pool closes", || match pool.try_execute(|| {}) {
         Ok(()) => {
             accepted += 1;
             false

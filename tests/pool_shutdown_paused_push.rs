@@ -8,7 +8,7 @@
 //! kilobyte, every few dozen pushes, from inside `push`). Alone in its own
 //! file for that reason.
 
-mod common;
+mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -116,7 +116,7 @@ fn an_outside_push_paused_across_shutdown_runs_on_a_worker_before_shutdown_retur
         })
     };
 
-    common::wait_until("a push is paused inside the injector", || {
+    support::wait_until("a push is paused inside the injector", || {
         PAUSED_IN_PUSH.load(Ordering::SeqCst)
     });
     // The submitter is inside `try_execute`, past any check of the pool's

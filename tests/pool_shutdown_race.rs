@@ -3,11 +3,11 @@
 //! metrics. (`pool_shutdown_paused_push.rs` stops one submission inside its
 //! push to pin the same race deterministically.)
 
-mod common;
+mod support;
 
-use common::Slots;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use support::Slots;
 use taskpool::ThreadPool;
 
 #[test]

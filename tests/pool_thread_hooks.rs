@@ -1,11 +1,11 @@
 //! The builder's per-thread settings: start and stop hooks run exactly once
 //! per worker, on that worker, and thread names are applied.
 
-mod common;
+mod support;
 
-use common::{Counter, Slots};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+use support::{Counter, Slots};
 use taskpool::ThreadPool;
 
 #[test]
@@ -53,13 +53,13 @@ fn hooks_run_on_the_worker_thread_they_are_given_the_index_of() {
                 on_start
                     .lock()
                     .unwrap()
-                    .push(("start", index, common::current_thread_name()));
+                    .push(("start", index, support::current_thread_name()));
             })
             .on_thread_stop(move |index| {
                 on_stop
                     .lock()
                     .unwrap()
-                    .push(("stop", index, common::current_thread_name()));
+                    .push(("stop", index, support::current_thread_name()));
             })
             .build()
             .unwrap()
@@ -102,7 +102,7 @@ fn thread_name_is_applied_to_every_worker() {
     for _ in 0..THREADS {
         let (names, together) = (names.clone(), together.clone());
         pool.execute(move || {
-            names.lock().unwrap().insert(common::current_thread_name());
+            names.lock().unwrap().insert(support::current_thread_name());
             together.add();
             together.wait("one job on every worker at once");
         });
@@ -119,9 +119,9 @@ fn thread_name_is_applied_to_every_worker() {
 fn workers_are_named_taskpool_worker_by_default() {
     let pool = ThreadPool::new(1);
     let (sender, receiver) = std::sync::mpsc::channel();
-    pool.execute(move || sender.send(common::current_thread_name()).unwrap());
+    pool.execute(move || sender.send(support::current_thread_name()).unwrap());
     assert_eq!(
-        receiver.recv_timeout(common::HANG_GUARD).unwrap(),
+        receiver.recv_timeout(support::HANG_GUARD).unwrap(),
         "taskpool-worker-0"
     );
 }
@@ -142,5 +142,5 @@ fn a_worker_with_a_large_stack_size_runs_deep_recursion() {
         .unwrap();
     let (sender, receiver) = std::sync::mpsc::channel();
     pool.execute(move || sender.send(depth(DEPTH)).unwrap());
-    assert_eq!(receiver.recv_timeout(common::HANG_GUARD), Ok(DEPTH));
+    assert_eq!(receiver.recv_timeout(support::HANG_GUARD), Ok(DEPTH));
 }

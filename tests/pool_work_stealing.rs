@@ -1,12 +1,12 @@
 //! Work pushed on one worker's deque spreads to the other workers by
 //! stealing.
 
-mod common;
+mod support;
 
-use common::{Counter, Slots, spin_for};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::{Counter, Slots, spin_for};
 use taskpool::ThreadPool;
 
 const FLOOD: usize = if cfg!(miri) { 100 } else { 10_000 };
@@ -37,12 +37,12 @@ fn one_job_flooding_its_own_deque_is_helped_by_stealing_workers() {
             // Keep this worker busy until one of its jobs has run: while it
             // is here, its deque can only be emptied by other workers
             // stealing from it, so this waits for a steal, not for luck.
-            common::wait_until("another worker steals from the flooded deque", || {
+            support::wait_until("another worker steals from the flooded deque", || {
                 done.get() > 0
             });
         });
     }
-    let flooder = flooder_receiver.recv_timeout(common::HANG_GUARD).unwrap();
+    let flooder = flooder_receiver.recv_timeout(support::HANG_GUARD).unwrap();
     done.wait("the flooded jobs");
     pool.shutdown();
 
@@ -88,13 +88,13 @@ fn a_job_pushed_while_the_other_worker_sleeps_wakes_it_to_steal() {
             // before `parked_before` was read: it pushes without waiting.
             if index > 0 {
                 // This worker is busy here: a new park is the other worker's.
-                common::yield_until("the other worker parks", || {
+                support::yield_until("the other worker parks", || {
                     chain.pool.metrics().parked > parked_before
                 });
             }
             let next = chain.clone();
             chain.pool.execute(move || link(next, index + 1));
-            common::yield_until("the sleeping worker steals the pushed job", || {
+            support::yield_until("the sleeping worker steals the pushed job", || {
                 chain.started.count(index + 1) > 0
             });
         }

@@ -25,10 +25,13 @@
 //! hundred under Miri), `TASKPOOL_STRESS_SEED` (default: from the clock;
 //! printed, so a failure can be replayed).
 
+mod support;
+
 use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::Rng;
 use taskpool::{CancellationToken, Task, TaskError, ThreadPool};
 
 /// Pieces of work per test, across all rounds.
@@ -63,34 +66,6 @@ fn seed() -> u64 {
                     | 1
             }
         })
-}
-
-/// xorshift64*: a deterministic stream per piece of work.
-#[derive(Clone, Copy)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, id: usize) -> Self {
-        let mut rng = Rng(seed ^ (id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        rng.next();
-        rng
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// `true` with probability `percent` / 100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,14 +206,8 @@ impl Drop for Output {
 
 /// Planned panics would print a line each; keep the hook for the others.
 fn quiet_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<StressPanic>().is_none() {
-                default(info);
-            }
-        }));
+    support::quiet_panics("StressPanic payloads", |info| {
+        info.payload().downcast_ref::<StressPanic>().is_some()
     });
 }
 
@@ -268,7 +237,7 @@ fn closure_body(guard: &Guard, mut rng: Rng, depth: u32) {
     if depth < 2 && rng.chance(8) {
         let children: Vec<(usize, Task<Output>)> = (0..1 + rng.below(3))
             .filter_map(|_| {
-                let child_rng = Rng::new(rng.next(), guard.id);
+                let child_rng = Rng::stream(rng.next_u64(), guard.id);
                 let child = guard.ledger.guard(true)?;
                 let id = child.id;
                 // On a worker, `taskpool::spawn` queues on this worker's pool.
@@ -305,7 +274,7 @@ async fn async_body(guard: Guard, mut rng: Rng, waits_forever: bool) -> Output {
         taskpool::yield_now().await;
     }
     if rng.chance(10) {
-        let child_rng = Rng::new(rng.next(), guard.id);
+        let child_rng = Rng::stream(rng.next_u64(), guard.id);
         if let Some(child) = guard.ledger.guard(true) {
             let id = child.id;
             let task = taskpool::spawn(move || {
@@ -360,14 +329,14 @@ fn round(threads: usize, count: usize, seed: u64) {
             let pool = pool.clone();
             shutdown_thread = Some(std::thread::spawn(move || pool.shutdown()));
         }
-        let mut rng = Rng::new(seed, index);
+        let mut rng = Rng::stream(seed, index);
         let kind = rng.below(100);
         let task_kind = kind >= 30;
         let Some(guard) = ledger.guard(task_kind) else {
             break;
         };
         let id = guard.id;
-        let body_rng = Rng::new(rng.next(), id);
+        let body_rng = Rng::stream(rng.next_u64(), id);
         let waits_forever = kind >= 75 && rng.chance(3);
         let task = match kind {
             // Level 1.

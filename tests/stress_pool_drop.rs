@@ -10,11 +10,13 @@
 //!
 //! Size: `TASKPOOL_STRESS_ROUNDS` (see [`rounds`]).
 
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Once};
+use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
+use support::{DropCounter, Tracked, panic_text, quiet_panics};
 use taskpool::{CancellationToken, ThreadPool};
 
 /// Rounds per test: `TASKPOOL_STRESS_ROUNDS`, by default 200 (2 under
@@ -31,68 +33,25 @@ const PER_KIND: usize = if cfg!(miri) { 3 } else { 50 };
 const PLANNED: &str = "planned panic";
 
 fn quiet_planned_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let planned = info
-                .payload()
-                .downcast_ref::<&str>()
-                .is_some_and(|text| text.starts_with(PLANNED));
-            if !planned {
-                default(info);
-            }
-        }));
+    quiet_panics("starts with PLANNED", |info| {
+        panic_text(info.payload()).is_some_and(|text| text.starts_with(PLANNED))
     });
 }
 
-/// Counts values made and dropped.
-#[derive(Clone, Default)]
-struct Ledger {
-    made: Arc<AtomicUsize>,
-    dropped: Arc<AtomicUsize>,
-}
-
-impl Ledger {
-    fn value(&self) -> Value {
-        self.made.fetch_add(1, Ordering::SeqCst);
-        Value(self.dropped.clone())
-    }
-
-    fn assert_all_dropped_once(&self, round: usize) {
-        let (made, dropped) = (
-            self.made.load(Ordering::SeqCst),
-            self.dropped.load(Ordering::SeqCst),
-        );
-        assert_eq!(
-            made, dropped,
-            "round {round}: {made} values made, {dropped} dropped"
-        );
-    }
-}
-
-struct Value(Arc<AtomicUsize>);
-
-impl Drop for Value {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 /// Pending forever (nobody keeps its waker): only a cancel ends it.
-struct Forever(#[allow(dead_code)] Value);
+struct Forever(#[allow(dead_code)] Tracked);
 
 impl Future for Forever {
-    type Output = Value;
+    type Output = Tracked;
 
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Value> {
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Tracked> {
         Poll::Pending
     }
 }
 
 /// One pool, filled with every kind of work, then dropped while some of it
 /// runs, some is queued and some waits forever.
-fn fill_and_drop(threads: usize, ledger: &Ledger, round: usize) {
+fn fill_and_drop(threads: usize, ledger: &DropCounter, round: usize) {
     let pool = ThreadPool::builder()
         .num_threads(threads)
         .panic_handler(drop)
@@ -102,7 +61,7 @@ fn fill_and_drop(threads: usize, ledger: &Ledger, round: usize) {
     // not run, when the handles are cancelled or dropped.
     let start = Arc::new(Barrier::new(threads + 1));
     for _ in 0..threads {
-        let (start, value) = (start.clone(), ledger.value());
+        let (start, value) = (start.clone(), ledger.track());
         pool.execute(move || {
             let _value = value;
             start.wait();
@@ -113,7 +72,7 @@ fn fill_and_drop(threads: usize, ledger: &Ledger, round: usize) {
     let mut registrations = Vec::new();
     for index in 0..PER_KIND {
         // Queued level-1 jobs, some panicking.
-        let value = ledger.value();
+        let value = ledger.track();
         pool.execute(move || {
             let _value = value;
             if index % 3 == 0 {
@@ -121,7 +80,7 @@ fn fill_and_drop(threads: usize, ledger: &Ledger, round: usize) {
             }
         });
         // Tasks: detached, cancelled, kept, panicking.
-        let (captured, output) = (ledger.value(), ledger.value());
+        let (captured, output) = (ledger.track(), ledger.track());
         let task = pool.spawn(move || {
             let _captured = captured;
             if index % 4 == 0 {
@@ -139,17 +98,17 @@ fn fill_and_drop(threads: usize, ledger: &Ledger, round: usize) {
         }
         // Async tasks that wait forever (cancelled by the shutdown), and
         // ones that finish after yielding.
-        drop(pool.spawn_async(Forever(ledger.value())));
-        let (held, output) = (ledger.value(), ledger.value());
+        drop(pool.spawn_async(Forever(ledger.track())));
+        let (held, output) = (ledger.track(), ledger.track());
         kept.push(pool.spawn_async(async move {
             let _held = held;
             taskpool::yield_now().await;
             output
         }));
         // A continuation, and a cancellable task with a token callback.
-        let output = ledger.value();
+        let output = ledger.track();
         drop(pool.spawn(move || output).then(drop));
-        let (callback_value, output) = (ledger.value(), ledger.value());
+        let (callback_value, output) = (ledger.track(), ledger.track());
         let registration = token.register(move || drop(callback_value));
         drop(pool.spawn_with_token(&token, move |own| {
             own.check()?;
@@ -179,13 +138,13 @@ fn fill_and_drop(threads: usize, ledger: &Ledger, round: usize) {
         }
         drop(pool);
     }
-    ledger.assert_all_dropped_once(round);
+    ledger.assert_all_dropped(&format!("round {round}"));
 }
 
 #[test]
 fn pools_dropped_with_queued_running_cancelled_and_panicked_work_drop_everything_once() {
     quiet_planned_panics();
-    let ledger = Ledger::default();
+    let ledger = DropCounter::new();
     for round in 0..rounds() {
         fill_and_drop(1 + round % 4, &ledger, round);
     }
@@ -197,21 +156,21 @@ fn pools_dropped_with_queued_running_cancelled_and_panicked_work_drop_everything
 fn a_pool_shut_down_with_every_kind_of_work_frees_every_task() {
     quiet_planned_panics();
     for round in 0..rounds() / 10 + 1 {
-        let ledger = Ledger::default();
+        let ledger = DropCounter::new();
         let pool = ThreadPool::builder()
             .num_threads(1 + round % 3)
             .panic_handler(drop)
             .build()
             .unwrap();
         for index in 0..PER_KIND {
-            let value = ledger.value();
+            let value = ledger.track();
             drop(pool.spawn(move || {
                 if index % 2 == 0 {
                     panic!("{PLANNED}: a task");
                 }
                 value
             }));
-            drop(pool.spawn_async(Forever(ledger.value())));
+            drop(pool.spawn_async(Forever(ledger.track())));
             let kept = pool.spawn(|| 1);
             let _ = kept.cancel();
             drop(kept);
@@ -221,6 +180,6 @@ fn a_pool_shut_down_with_every_kind_of_work_frees_every_task() {
             assert_eq!(live, 0, "round {round}: task allocations left");
         }
         drop(pool);
-        ledger.assert_all_dropped_once(round);
+        ledger.assert_all_dropped(&format!("round {round}"));
     }
 }

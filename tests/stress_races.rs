@@ -9,12 +9,15 @@
 //! wake-up or a lost task shows as a hang: the waits here are bounded, and
 //! nextest's slow-timeout stops a test that hangs anyway.
 
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+use support::{DropCounter, HANG_GUARD, Tracked, recv_guarded};
 use taskpool::{Task, ThreadPool};
 
 /// Rounds per test: fewer in debug builds and far fewer under Miri.
@@ -28,28 +31,6 @@ fn rounds(release: usize) -> usize {
     }
 }
 
-/// Counts drops.
-#[derive(Clone, Default)]
-struct Drops(Arc<AtomicUsize>);
-
-impl Drops {
-    fn tracker(&self) -> Tracker {
-        Tracker(self.0.clone())
-    }
-
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-struct Tracker(Arc<AtomicUsize>);
-
-impl Drop for Tracker {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
 fn assert_no_live_tasks(pool: &ThreadPool) {
     if let Some(live) = pool.debug_live_tasks() {
         assert_eq!(live, 0, "task allocations left after the pool stopped");
@@ -60,7 +41,7 @@ fn assert_no_live_tasks(pool: &ThreadPool) {
 struct WaitForFlag {
     flag: Arc<AtomicBool>,
     slot: Arc<Mutex<Option<Waker>>>,
-    _dropped: Tracker,
+    _dropped: Tracked,
 }
 
 impl Future for WaitForFlag {
@@ -88,14 +69,14 @@ fn set_and_wake(flag: &AtomicBool, slot: &Mutex<Option<Waker>>) {
 /// flag and wakes it, at whatever point of a poll it happens to come.
 fn spawn_and_wake_from_outside(
     pool: &ThreadPool,
-    drops: &Drops,
+    drops: &DropCounter,
 ) -> (Task<()>, std::thread::JoinHandle<()>) {
     let flag = Arc::new(AtomicBool::new(false));
     let slot = Arc::new(Mutex::new(None));
     let task = pool.spawn_async(WaitForFlag {
         flag: flag.clone(),
         slot: slot.clone(),
-        _dropped: drops.tracker(),
+        _dropped: drops.track(),
     });
     let waker = std::thread::spawn(move || set_and_wake(&flag, &slot));
     (task, waker)
@@ -109,7 +90,7 @@ fn a_wake_racing_shutdown_completes_or_cancels_the_task_once() {
     let (mut completed, mut cancelled) = (0, 0);
     for round in 0..rounds(2_000) {
         let pool = ThreadPool::new(1 + round % 2);
-        let drops = Drops::default();
+        let drops = DropCounter::new();
         let (task, waker) = spawn_and_wake_from_outside(&pool, &drops);
         pool.shutdown();
         match task.join() {
@@ -119,7 +100,7 @@ fn a_wake_racing_shutdown_completes_or_cancels_the_task_once() {
                 cancelled += 1;
             }
         }
-        assert_eq!(drops.get(), 1, "round {round}: the future dropped once");
+        assert_eq!(drops.drops(), 1, "round {round}: the future dropped once");
         waker.join().unwrap();
         assert_no_live_tasks(&pool);
     }
@@ -132,11 +113,11 @@ fn a_wake_racing_shutdown_completes_or_cancels_the_task_once() {
 fn a_wake_from_outside_at_any_point_of_a_poll_is_never_lost() {
     let pool = ThreadPool::new(2);
     for round in 0..rounds(20_000) {
-        let drops = Drops::default();
+        let drops = DropCounter::new();
         let (task, waker) = spawn_and_wake_from_outside(&pool, &drops);
         if round % 2 == 0 {
             task.join().expect("the future completes");
-            assert_eq!(drops.get(), 1);
+            assert_eq!(drops.drops(), 1);
         } else {
             // Detached: the waker may hold the last reference.
             drop(task);
@@ -154,11 +135,11 @@ fn a_wake_from_outside_at_any_point_of_a_poll_is_never_lost() {
 fn an_inline_join_racing_thieves_runs_the_child_once() {
     let pool = ThreadPool::new(3);
     let runs = Arc::new(AtomicUsize::new(0));
-    let drops = Drops::default();
+    let drops = DropCounter::new();
     let parents = rounds(50_000);
     let outer: Vec<_> = (0..parents)
         .map(|_| {
-            let (runs, captured) = (runs.clone(), drops.tracker());
+            let (runs, captured) = (runs.clone(), drops.track());
             pool.spawn(move || {
                 let inner = taskpool::spawn(move || {
                     let _captured = captured;
@@ -173,7 +154,7 @@ fn an_inline_join_racing_thieves_runs_the_child_once() {
         assert_eq!(task.join().unwrap(), 42);
     }
     assert_eq!(runs.load(Ordering::Relaxed), parents);
-    assert_eq!(drops.get(), parents);
+    assert_eq!(drops.drops(), parents);
     pool.shutdown();
     assert_no_live_tasks(&pool);
 }
@@ -202,9 +183,7 @@ fn an_outside_submission_after_a_close_from_a_worker_is_refused() {
                 closed_sender.send(()).unwrap();
             });
         }
-        closed
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the job ran");
+        recv_guarded("the job ran", &closed);
         let ran = Arc::new(AtomicBool::new(false));
         let ran_in_job = ran.clone();
         let refused = pool.try_execute(move || ran_in_job.store(true, Ordering::SeqCst));
@@ -223,7 +202,7 @@ fn an_outside_submission_after_a_close_from_a_worker_is_refused() {
 /// The job's clone of the pool is dropped before it signals, but the
 /// closure itself (and so the `Arc`'s count) may lag a moment behind.
 fn wait_for_sole_owner(mut pool: Arc<ThreadPool>) -> ThreadPool {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + HANG_GUARD;
     loop {
         match Arc::try_unwrap(pool) {
             Ok(pool) => return pool,
@@ -243,7 +222,7 @@ fn wait_for_sole_owner(mut pool: Arc<ThreadPool>) -> ThreadPool {
 fn futures_nobody_wakes_are_cancelled_by_shutdown_and_dropped_once() {
     for round in 0..rounds(500) {
         let pool = ThreadPool::new(1 + round % 3);
-        let drops = Drops::default();
+        let drops = DropCounter::new();
         let mut slots = Vec::new();
         let tasks: Vec<_> = (0..16)
             .map(|_| {
@@ -252,7 +231,7 @@ fn futures_nobody_wakes_are_cancelled_by_shutdown_and_dropped_once() {
                 pool.spawn_async(WaitForFlag {
                     flag: Arc::new(AtomicBool::new(false)),
                     slot,
-                    _dropped: drops.tracker(),
+                    _dropped: drops.track(),
                 })
             })
             .collect();
@@ -270,7 +249,7 @@ fn futures_nobody_wakes_are_cancelled_by_shutdown_and_dropped_once() {
             Ok(inner) => assert!(inner.unwrap_err().is_cancelled(), "round {round}"),
             Err(error) => assert!(error.is_cancelled(), "round {round}: {error}"),
         }
-        assert_eq!(drops.get(), 16);
+        assert_eq!(drops.drops(), 16);
         // The wakers the futures left behind hold references: drop them.
         drop(slots);
         assert_no_live_tasks(&pool);

@@ -14,22 +14,10 @@ mod support;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::task::{Context, Poll, Wake, Waker};
-use support::{HANG_GUARD, wait_until};
+use std::task::{Context, Poll, Waker};
+use support::{CountingWaker, HANG_GUARD, wait_until};
 use taskpool::{Task, ThreadPool};
-
-#[derive(Default)]
-struct CountingWaker {
-    wakes: AtomicUsize,
-}
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.wakes.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 fn poll_once<T: Send + Unpin + 'static>(task: &mut Task<T>, waker: &Waker) -> bool {
     Pin::new(task)
@@ -42,8 +30,8 @@ fn only_the_latest_waker_is_woken_and_the_replaced_one_is_dropped() {
     let pool = ThreadPool::new(1);
     let (release, gate) = mpsc::channel::<()>();
     let mut task = pool.spawn(move || gate.recv().unwrap());
-    let first = Arc::new(CountingWaker::default());
-    let second = Arc::new(CountingWaker::default());
+    let first = CountingWaker::new();
+    let second = CountingWaker::new();
     assert!(poll_once(&mut task, &Waker::from(first.clone())));
     assert_eq!(Arc::strong_count(&first), 2, "the task keeps a clone");
     assert!(poll_once(&mut task, &Waker::from(second.clone())));
@@ -53,14 +41,12 @@ fn only_the_latest_waker_is_woken_and_the_replaced_one_is_dropped() {
         "the replaced waker is dropped"
     );
     release.send(()).unwrap();
-    wait_until("the latest waker is woken", || {
-        second.wakes.load(Ordering::SeqCst) == 1
-    });
-    assert_eq!(first.wakes.load(Ordering::SeqCst), 0);
+    wait_until("the latest waker is woken", || second.wakes() == 1);
+    assert_eq!(first.wakes(), 0);
     assert!(!poll_once(&mut task, Waker::noop()));
     drop(task);
     assert_eq!(Arc::strong_count(&second), 1, "no waker left behind");
-    assert_eq!(second.wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(second.wakes(), 1);
 }
 
 #[test]
@@ -68,17 +54,17 @@ fn polling_with_the_same_waker_twice_keeps_one_registration() {
     let pool = ThreadPool::new(1);
     let (release, gate) = mpsc::channel::<()>();
     let mut task = pool.spawn(move || gate.recv().unwrap());
-    let counting = Arc::new(CountingWaker::default());
+    let counting = CountingWaker::new();
     let waker = Waker::from(counting.clone());
     for _ in 0..10 {
         assert!(poll_once(&mut task, &waker));
     }
     release.send(()).unwrap();
-    wait_until("woken", || counting.wakes.load(Ordering::SeqCst) >= 1);
+    wait_until("woken", || counting.wakes() >= 1);
     assert!(!poll_once(&mut task, &waker));
     drop(task);
     drop(waker);
-    assert_eq!(counting.wakes.load(Ordering::SeqCst), 1, "woken once");
+    assert_eq!(counting.wakes(), 1, "woken once");
     assert_eq!(Arc::strong_count(&counting), 1);
 }
 
@@ -87,17 +73,13 @@ fn a_handle_dropped_with_a_registered_waker_releases_it() {
     let pool = ThreadPool::new(1);
     let (release, gate) = mpsc::channel::<()>();
     let mut task = pool.spawn(move || gate.recv().unwrap());
-    let counting = Arc::new(CountingWaker::default());
+    let counting = CountingWaker::new();
     assert!(poll_once(&mut task, &Waker::from(counting.clone())));
     drop(task);
     assert_eq!(Arc::strong_count(&counting), 1, "dropped with the handle");
     release.send(()).unwrap();
     pool.shutdown();
-    assert_eq!(
-        counting.wakes.load(Ordering::SeqCst),
-        0,
-        "nobody waits any more"
-    );
+    assert_eq!(counting.wakes(), 0, "nobody waits any more");
 }
 
 #[test]
@@ -105,13 +87,13 @@ fn wait_timeout_after_a_poll_replaces_the_polled_waker() {
     let pool = ThreadPool::new(1);
     let (release, gate) = mpsc::channel::<u32>();
     let mut task = pool.spawn(move || gate.recv().unwrap() + 1);
-    let counting = Arc::new(CountingWaker::default());
+    let counting = CountingWaker::new();
     assert!(poll_once(&mut task, &Waker::from(counting.clone())));
     assert!(!task.wait_timeout(std::time::Duration::from_millis(1)));
     release.send(41).unwrap();
     assert!(task.wait_timeout(HANG_GUARD));
     assert_eq!(task.join().unwrap(), 42);
-    assert_eq!(counting.wakes.load(Ordering::SeqCst), 0);
+    assert_eq!(counting.wakes(), 0);
     assert_eq!(Arc::strong_count(&counting), 1);
 }
 
@@ -144,8 +126,8 @@ fn polling_with_alternating_wakers_while_the_task_completes_never_panics() {
     // Each poll with a different waker takes the waiter slot back from the
     // task, racing the worker that completes it and hands the slot back.
     let pool = ThreadPool::new(2);
-    let first = Waker::from(Arc::new(CountingWaker::default()));
-    let second = Waker::from(Arc::new(CountingWaker::default()));
+    let first = Waker::from(CountingWaker::new());
+    let second = Waker::from(CountingWaker::new());
     for round in 0..support::size(5_000, 50) {
         let mut task = pool.spawn(move || round);
         let mut polls = 0_u64;

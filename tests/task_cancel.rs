@@ -5,13 +5,13 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
-use support::{DropCounter, Gate, join_guarded, recv_guarded};
+use support::{DropCounter, WorkerGate, join_guarded, recv_guarded};
 use taskpool::{CancellationToken, Cancelled, ThreadPool};
 
 #[test]
 fn cancel_before_run_never_runs_the_closure() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let runs = Arc::new(AtomicUsize::new(0));
     let captured = DropCounter::new();
     let value = captured.track();
@@ -125,7 +125,7 @@ fn token_cancelled_before_spawn_means_the_closure_never_runs() {
 #[test]
 fn token_cancelled_while_the_task_is_queued_means_the_closure_never_runs() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let token = CancellationToken::new();
     let runs = Arc::new(AtomicUsize::new(0));
     let captured = DropCounter::new();

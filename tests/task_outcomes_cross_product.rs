@@ -8,7 +8,7 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use support::{
-    DropCounter, EXPECTED, Gate, HANG_GUARD, Tracked, pool_with_panic_log, recv_guarded,
+    DropCounter, EXPECTED, HANG_GUARD, Tracked, WorkerGate, pool_with_panic_log, recv_guarded,
     wait_until, within,
 };
 use taskpool::{CancellationToken, Task, TaskError};
@@ -106,7 +106,8 @@ fn run_case(case: Case) -> Observed {
     let (release, wait_release) = mpsc::channel::<()>();
     let token = CancellationToken::new();
 
-    let gate = (case.cancel == Cancel::BeforeItRuns).then(|| Gate::close(&pool, case.threads));
+    let gate =
+        (case.cancel == Cancel::BeforeItRuns).then(|| WorkerGate::close(&pool, case.threads));
 
     let value = captured.track();
     let body_runs = runs.clone();

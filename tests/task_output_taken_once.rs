@@ -14,7 +14,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
-use support::{DropCounter, EXPECTED, HANG_GUARD, Tracked, quiet_expected_panics};
+use support::{DropCounter, EXPECTED, HANG_GUARD, Tracked, panic_text, quiet_expected_panics};
 use taskpool::{Task, TaskError, ThreadPool};
 
 const TAKEN: &str = "a Task's result was already taken";
@@ -31,11 +31,7 @@ fn poll_to_ready<T: Send + 'static>(task: &mut Task<T>) -> Result<T, TaskError> 
 /// Runs `f`, which must panic with the "already taken" message.
 fn assert_panics_as_taken(f: impl FnOnce()) {
     let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("a second read panics");
-    let message = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or_default();
+    let message = panic_text(&*payload).unwrap_or_default();
     assert!(message.starts_with(TAKEN), "unexpected panic: {message:?}");
 }
 
@@ -107,7 +103,7 @@ fn when_any_of_a_task_polled_to_ready_panics_on_the_caller_thread() {
 #[test]
 fn a_cancelled_task_reads_as_cancelled_every_time() {
     let pool = ThreadPool::new(1);
-    let gate = support::Gate::close(&pool, 1);
+    let gate = support::WorkerGate::close(&pool, 1);
     let mut task = pool.spawn(|| vec![1u8]);
     assert!(task.cancel());
     gate.open();

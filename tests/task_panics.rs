@@ -6,7 +6,7 @@ mod support;
 
 use std::sync::mpsc;
 use support::{
-    DropCounter, EXPECTED, Gate, join_guarded, pool_with_panic_log, quiet_expected_panics,
+    DropCounter, EXPECTED, WorkerGate, join_guarded, pool_with_panic_log, quiet_expected_panics,
     wait_until,
 };
 use taskpool::ThreadPool;
@@ -88,7 +88,7 @@ fn panic_payload_of_any_type_downcasts_after_join() {
 #[test]
 fn try_into_panic_of_a_cancelled_task_gives_the_error_back() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let task = pool.spawn(|| 1);
     assert!(task.cancel());
     gate.open();
@@ -227,7 +227,7 @@ fn panic_in_a_captured_value_drop_of_a_cancelled_task_reaches_the_handler() {
     let (pool, log) = pool_with_panic_log(1);
     let captured = DropCounter::new();
     let value = captured.track_panicking();
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let task = pool.spawn(move || value.touch());
     assert!(task.cancel(), "queued behind the gate: never started");
     assert!(join_guarded("cancelled", task).unwrap_err().is_cancelled());

@@ -4,7 +4,7 @@
 mod support;
 
 use std::sync::mpsc;
-use support::{DropCounter, Gate, join_guarded, size};
+use support::{DropCounter, WorkerGate, join_guarded, size};
 use taskpool::ThreadPool;
 
 #[test]
@@ -26,7 +26,7 @@ fn then_chain_built_while_the_pool_is_blocked_completes_in_order() {
     // The whole chain exists before its first task runs: completing it must
     // hand on from link to link without recursion.
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let length = size(10_000, 50);
     let mut task = pool.spawn(Vec::<usize>::new);
     for index in 0..length {
@@ -59,7 +59,7 @@ fn then_receives_the_antecedent_value_panic_or_cancellation() {
         (true, Some("expected panic: antecedent".to_string()))
     );
 
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let antecedent = pool.spawn(|| 1);
     assert!(antecedent.cancel());
     let cancelled = antecedent.then(|result| result.unwrap_err().is_cancelled());

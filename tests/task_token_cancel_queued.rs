@@ -9,13 +9,13 @@ mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use support::{DropCounter, Gate, HANG_GUARD, join_guarded};
+use support::{DropCounter, HANG_GUARD, WorkerGate, join_guarded};
 use taskpool::{CancellationToken, ThreadPool};
 
 #[test]
 fn a_queued_task_whose_token_is_cancelled_ends_before_the_busy_worker_reaches_it() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let token = CancellationToken::new();
     let ran = Arc::new(AtomicBool::new(false));
     let drops = DropCounter::new();
@@ -41,7 +41,7 @@ fn a_queued_task_whose_token_is_cancelled_ends_before_the_busy_worker_reaches_it
 #[test]
 fn when_all_over_a_queued_task_whose_token_is_cancelled_does_not_wait_for_the_backlog() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let token = CancellationToken::new();
     let tasks: Vec<_> = (0..3)
         .map(|i| pool.spawn_with_token(&token, move |_| Ok(i)))
@@ -60,7 +60,7 @@ fn when_all_over_a_queued_task_whose_token_is_cancelled_does_not_wait_for_the_ba
 #[test]
 fn task_cancel_on_a_queued_token_task_reports_that_it_cancelled() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let token = CancellationToken::new();
     let task = pool.spawn_with_token(&token, |_| Ok(5));
     assert!(task.cancel(), "an unstarted task is cancelled by this call");
@@ -73,7 +73,7 @@ fn task_cancel_on_a_queued_token_task_reports_that_it_cancelled() {
 #[test]
 fn a_token_cancelled_before_the_spawn_ends_the_task_at_once() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let token = CancellationToken::new();
     token.cancel();
     let task = pool.spawn_with_token(&token, |_| Ok(5));

@@ -4,7 +4,7 @@
 mod support;
 
 use std::sync::mpsc;
-use support::{DropCounter, EXPECTED, Gate, join_guarded, pool_with_panic_log, size};
+use support::{DropCounter, EXPECTED, WorkerGate, join_guarded, pool_with_panic_log, size};
 use taskpool::{ThreadPool, when_all, when_any};
 
 #[test]
@@ -72,7 +72,7 @@ fn when_all_with_one_failing_task_returns_that_error() {
 #[test]
 fn when_all_with_a_cancelled_task_returns_cancelled() {
     let pool = ThreadPool::new(1);
-    let gate = Gate::close(&pool, 1);
+    let gate = WorkerGate::close(&pool, 1);
     let values = DropCounter::new();
     let tasks: Vec<_> = (0..10)
         .map(|_| {
@@ -199,7 +199,7 @@ fn when_all_and_when_any_can_be_awaited_and_continued() {
 fn when_all_with_two_failing_tasks_returns_one_error_and_reports_the_other_once() {
     let (pool, log) = pool_with_panic_log(2);
     let values = DropCounter::new();
-    let gate = Gate::close(&pool, 2);
+    let gate = WorkerGate::close(&pool, 2);
     let tasks: Vec<_> = (0..10)
         .map(|i| {
             let values = values.clone();

@@ -11,60 +11,31 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use support::HANG_GUARD;
+use std::time::Duration;
+use support::{panic_text, run_in_child};
 
 /// Set in the child's environment; the child scenarios do nothing without it.
 const CHILD: &str = "TASKPOOL_TIMER_START_FAILURE_CHILD";
 
 /// Runs test `name` of this binary in a child process whose threads cannot
-/// be spawned, and returns its exit status and output. A child that runs
-/// past [`HANG_GUARD`] is killed, and that is a failure.
+/// be spawned, and returns whether it succeeded, and its output. A child
+/// that runs past [`support::HANG_GUARD`] is killed, and that is a failure.
 fn run_child(name: &str) -> (bool, String) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        // 1 PiB: more than the address space of any process.
-        .env("RUST_MIN_STACK", (1_u64 << 50).to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > HANG_GUARD {
-            child.kill().unwrap();
-            let output = child.wait_with_output().unwrap();
-            panic!(
-                "the child hangs: a sleep never fired\nstdout:\n{}\nstderr:\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr),
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let output = child.wait_with_output().unwrap();
-    let text = format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
+    // 1 PiB: more than the address space of any process.
+    let min_stack = (1_u64 << 50).to_string();
+    let child = run_in_child(
+        name,
+        &[(CHILD, "1"), ("RUST_MIN_STACK", &min_stack)],
+        "the child hangs: a sleep never fired",
     );
-    (status.success(), text)
+    (child.status.success(), child.both())
 }
 
 /// The message of the panic of `f`, which must panic.
 fn panic_message(f: impl FnOnce()) -> String {
     let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .expect_err("a timer that cannot start must be reported");
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+    panic_text(&*payload).unwrap_or_default().to_owned()
 }
 
 /// The child: every sleep panics with the reason, none hangs.

@@ -11,18 +11,7 @@ mod support;
 
 use std::sync::mpsc;
 use std::time::Duration;
-use support::HANG_GUARD;
-
-/// The process's mapped memory, from `/proc/self/status`, in bytes.
-fn mapped_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kilobytes: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmSize:"))
-        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmSize in /proc/self/status");
-    kilobytes * 1024
-}
+use support::{HANG_GUARD, mapped_bytes, panic_text};
 
 /// Outcome: the sleep polled while the timer thread cannot start panics
 /// with the reason; the next sleep, once threads can start again, starts
@@ -55,10 +44,7 @@ fn a_sleep_after_a_failed_timer_start_retries_the_start_and_fires() {
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &old) }, 0);
 
     let payload = first.expect_err("the timer thread could not start: the sleep must say so");
-    let message = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .unwrap_or_default();
+    let message = panic_text(&*payload).unwrap_or_default();
     assert!(
         message.contains("failed to start the taskpool timer thread"),
         "{message:?}"

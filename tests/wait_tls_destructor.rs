@@ -12,12 +12,11 @@
 mod support;
 
 use std::cell::RefCell;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
-use support::HANG_GUARD;
+use std::time::Duration;
+use support::run_in_child;
 use taskpool::{Task, ThreadPool};
 
 /// Set in a child process: which scenario to run.
@@ -143,45 +142,18 @@ fn run_child(scenario: &str) -> String {
             WAITED.load(Ordering::SeqCst)
         );
     }
-    let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", "child_process_scenario", "--nocapture"])
-        .args(["--test-threads", "1"])
-        .env(SCENARIO, scenario)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the child process");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("poll the child") {
-            break status;
-        }
-        if start.elapsed() > HANG_GUARD {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("hang: scenario `{scenario}` did not finish within {HANG_GUARD:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    assert!(
-        status.success(),
-        "scenario `{scenario}` failed: {status}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    let child = run_in_child(
+        "child_process_scenario",
+        &[(SCENARIO, scenario)],
+        &format!("scenario `{scenario}` did not finish"),
     );
-    stdout
+    assert!(
+        child.status.success(),
+        "scenario `{scenario}` failed: {}\n{}",
+        child.status,
+        child.both()
+    );
+    child.stdout
 }
 
 #[test]

@@ -1,19 +1,10 @@
-//! Helpers shared by the `tests/pool_*.rs` files.
-//!
-//! Every wait here has a deadline of [`HANG_GUARD`]: it is not a timing
-//! assertion, only a way to turn a hang (a lost job, a lost wake-up, a
-//! deadlock) into a test failure with a message instead of a stuck suite.
+//! Counting runs: [`Slots`] (one count per job id) and [`Counter`] (a total
+//! a thread can wait for).
 
-// Each test file uses only some of these helpers.
-#![allow(dead_code)]
-
+use super::hang::HANG_GUARD;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
-use std::time::{Duration, Instant};
-
-/// How long any wait in these tests may take before it counts as a hang.
-pub const HANG_GUARD: Duration = Duration::from_secs(30);
-
+use std::time::Instant;
 /// One counter per job id, to check that every job ran exactly once (a total
 /// alone would hide one job run twice and another never).
 pub struct Slots {
@@ -116,80 +107,4 @@ impl Counter {
                 .0;
         }
     }
-}
-
-/// A gate that jobs wait at until the test opens it.
-#[derive(Default)]
-pub struct Gate {
-    open: Mutex<bool>,
-    changed: Condvar,
-}
-
-impl Gate {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn open(&self) {
-        *self.open.lock().unwrap() = true;
-        self.changed.notify_all();
-    }
-
-    pub fn is_open(&self) -> bool {
-        *self.open.lock().unwrap()
-    }
-
-    /// Waits until the gate opens; panics after [`HANG_GUARD`] (inside a job,
-    /// that panic reaches the pool, and the test then sees a missing run).
-    pub fn wait(&self) {
-        let deadline = Instant::now() + HANG_GUARD;
-        let mut open = self.open.lock().unwrap();
-        while !*open {
-            let now = Instant::now();
-            assert!(now < deadline, "hang guard: gate never opened");
-            open = self.changed.wait_timeout(open, deadline - now).unwrap().0;
-        }
-    }
-}
-
-/// Polls `condition` until it holds; panics with `what` after [`HANG_GUARD`].
-pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + HANG_GUARD;
-    while !condition() {
-        assert!(Instant::now() < deadline, "hang guard: {what}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Like [`wait_until`], yielding instead of sleeping between polls: for
-/// short waits inside jobs, where a millisecond per poll would add up.
-pub fn yield_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + HANG_GUARD;
-    while !condition() {
-        assert!(Instant::now() < deadline, "hang guard: {what}");
-        std::thread::yield_now();
-    }
-}
-
-/// Busy-works for about `duration`, like a job with real work to do.
-pub fn spin_for(duration: Duration) {
-    let start = Instant::now();
-    while start.elapsed() < duration {
-        std::hint::spin_loop();
-    }
-}
-
-/// The number of threads of this process, from `/proc/self/status`, or
-/// `None` where that file does not exist (not Linux).
-pub fn process_threads() -> Option<usize> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("Threads:"))
-        .and_then(|count| count.trim().parse().ok())
-}
-
-/// The name of the thread running the caller, or `""`.
-pub fn current_thread_name() -> String {
-    std::thread::current().name().unwrap_or("").to_owned()
 }
