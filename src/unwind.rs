@@ -98,11 +98,11 @@ impl Drop for AbortIfPanic {
 #[inline(never)]
 pub(crate) fn abort(invariant: &str) -> ! {
     use std::io::Write;
-    // A failed write (stderr closed) must not keep us from aborting.
-    let _ = writeln!(
-        std::io::stderr(),
-        "taskpool: internal invariant broken, aborting: {invariant}"
-    );
+    // One write of the whole line: the panic hook of another thread writes
+    // to stderr without taking its lock, and must not land inside ours. A
+    // failed write (stderr closed) must not keep us from aborting.
+    let line = format!("taskpool: internal invariant broken, aborting: {invariant}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
     std::process::abort()
 }
 
