@@ -9,10 +9,10 @@
 //! (this module's [`LiveTasks`]) to cancel every async task still waiting,
 //! so that shutdown never waits for a timer or an outside event.
 
-use crate::pool::{Extension, Registry, WorkerThread};
+use crate::pool::{Extension, Registry, WorkerThread, with_thread_waker};
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::task::Task;
 use crate::task::raw::{Async, Extra, RawTask, Submit};
-use crate::task::{Task, with_thread_waker};
 use crossbeam_utils::CachePadded;
 use std::future::Future;
 use std::pin::{Pin, pin};

@@ -23,7 +23,7 @@ pub(crate) use std::sync::{Mutex as StaticMutex, OnceLock};
 /// Several `unpark`s before one `park` collapse into one token; a `park`
 /// without a token blocks. Only one thread, the parker's owner, parks on it,
 /// and for one wait at a time: a token goes to whichever `park` takes it, so
-/// two waits nested on one thread need a parker each (`task/wait.rs`).
+/// two waits nested on one thread need a parker each (`pool/park.rs`).
 /// A new parker also works in a `thread_local!` destructor: it keeps its
 /// owner's handle itself, from `std::thread::current`, which works in every
 /// `thread_local!` destructor since Rust 1.84 (this crate needs 1.85).

@@ -13,21 +13,27 @@
 //! | `registry.rs` | what the workers share: queues, sleep state, hooks, counters |
 //! | `worker.rs` | a worker's find-work loop and its thread-local |
 //! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
+//! | `park.rs` | how a thread blocks until a waker fires: each wait's own parker |
+//! | `join.rs` | [`join`], fork-join with jobs on the caller's stack |
 //! | `global.rs` | the global pool |
 
 mod builder;
 mod global;
 mod job;
+mod join;
 mod metrics;
+mod park;
 mod queue;
 mod registry;
 mod sleep;
 mod worker;
 
 pub use builder::{Builder, MAX_THREADS};
+pub use join::join;
 pub use metrics::Metrics;
 
 pub(crate) use job::{JobData, JobRef, Ran};
+pub(crate) use park::{with_own_parker, with_thread_waker};
 pub(crate) use registry::{Extension, Registry};
 pub(crate) use worker::WorkerThread;
 

@@ -39,8 +39,6 @@ mod waker;
 pub use combinators::{when_all, when_any};
 pub use handle::{JoinHandle, Task};
 
-pub(crate) use wait::with_thread_waker;
-
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
 use crate::pool::{self, Registry, ThreadPool};

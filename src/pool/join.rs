@@ -10,9 +10,9 @@
 //! have finished. From outside the pool, `join` sends itself to a worker and
 //! blocks until it is done.
 
-use crate::pool::{self, JobData, JobRef, Ran, Registry, ThreadPool, WorkerThread};
+use super::park::with_thread_waker;
+use super::{JobData, JobRef, Ran, Registry, ThreadPool, WorkerThread};
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
-use crate::task::with_thread_waker;
 use crate::unwind::{self, AbortIfPanic, Payload};
 use std::ptr::NonNull;
 use std::task::Waker;
@@ -208,7 +208,7 @@ where
         Some(results) => results,
         None => {
             let (a, b) = closures.take().expect("taken once");
-            pool::current_or_global(|registry| join_on(registry, a, b))
+            super::current_or_global(|registry| join_on(registry, a, b))
         }
     }
 }
