@@ -43,7 +43,6 @@ struct ReadmeDoctests;
 mod bounds;
 mod cancel;
 mod error;
-mod executor;
 #[cfg(all(test, loom))]
 mod models;
 mod pool;
@@ -54,7 +53,8 @@ mod unwind;
 
 pub use cancel::{CancellationRegistration, CancellationToken, WaitForCancellation};
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
-pub use executor::{YieldNow, block_on, yield_now};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
-pub use task::{JoinHandle, Task, spawn, spawn_async, when_all, when_any};
+pub use task::{
+    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_any, yield_now,
+};
 pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

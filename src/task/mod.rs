@@ -15,6 +15,7 @@
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
+//! | `futures.rs` | futures on the pool: `spawn_async`'s allocation, [`block_on`](crate::block_on), [`yield_now`](crate::yield_now), the live list that shutdown cancels |
 //!
 //! # The contract
 //!
@@ -29,6 +30,7 @@
 //!   or the completing thread when no handle remains.
 
 mod combinators;
+mod futures;
 mod handle;
 mod harness;
 pub(crate) mod raw;
@@ -37,6 +39,7 @@ mod wait;
 mod waker;
 
 pub use combinators::{when_all, when_any};
+pub use futures::{YieldNow, block_on, yield_now};
 pub use handle::{JoinHandle, Task};
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
@@ -184,7 +187,7 @@ impl ThreadPool {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        crate::executor::spawn_async(self.registry(), future)
+        futures::spawn_async(self.registry(), future)
     }
 }
 
@@ -250,7 +253,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    pool::current_or_global(|registry| crate::executor::spawn_async(registry, future))
+    pool::current_or_global(|registry| futures::spawn_async(registry, future))
 }
 
 /// Allocates a closure task on `registry`'s pool and queues it.
@@ -294,7 +297,7 @@ where
     let pool = antecedent.raw().pool().cloned();
     let continuation = async move { f(antecedent.await) };
     match pool {
-        Some(pool) => crate::executor::spawn_async(&pool, continuation),
+        Some(pool) => futures::spawn_async(&pool, continuation),
         None => spawn_async(continuation),
     }
 }

@@ -23,7 +23,11 @@
 //! This file holds the layout and the type-erased side ([`RawTask`], one
 //! counted reference); `harness.rs` the typed side that runs, completes and
 //! frees a task of known body type; `waker.rs` the wakers of async tasks.
-//! Those three files are the only ones that reach into the allocation.
+//! Those three files are the only ones that reach into the allocation's
+//! fields. Tasks are made through [`RawTask::allocate`] in three places, each
+//! turning exactly the references it counted into `RawTask`s with
+//! [`RawTask::from_raw`]: `mod.rs` (closure tasks), `futures.rs` (async
+//! tasks) and this file (promises).
 
 use super::harness::Typed;
 use super::state::{Outcome, State, ToCancelled, ToRunning};
