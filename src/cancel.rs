@@ -19,9 +19,9 @@
 //! parent in a loop. A chain of a million child tokens costs no stack.
 
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, thread};
-use crate::task::raw::report_panic_here;
 use crate::timer::CallTimer;
 use crate::unwind;
+use crate::unwind::report_panic_here;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

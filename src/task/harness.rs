@@ -2,14 +2,12 @@
 //! freeing a task whose body and extra types are known. Each `Typed<B, X>`
 //! is one [`TaskVTable`]; `raw.rs` reaches this code only through it.
 
-use super::raw::{
-    Body, Cell, Extra, Header, Promise, RawTask, Submit, TaskVTable, report_panic_here,
-};
+use super::raw::{Body, Cell, Extra, Header, Promise, RawTask, Submit, TaskVTable};
 use super::state::{Completed, Outcome, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use crate::error::{Cancelled, TaskError};
 use crate::pool::{JobData, Ran};
-use crate::unwind;
+use crate::unwind::{self, report_panic_here};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;

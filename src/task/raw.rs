@@ -35,7 +35,7 @@ use super::state::{Outcome, State, ToCancelled, ToRunning};
 use crate::error::{Cancelled, TaskError};
 use crate::pool::{self, JobData, JobRef, Ran, Registry, WorkerThread};
 use crate::sync::{Arc, UnsafeCell};
-use crate::unwind::{self, Payload};
+use crate::unwind::{self, Payload, report_panic_here};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -540,18 +540,4 @@ pub(crate) fn new_promise<T: Send + 'static>() -> (RawTask, RawTask) {
     let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), None);
     // SAFETY: `new_running` counts two references, taken here once each.
     unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) }
-}
-
-/// Reports a panic to the current worker's pool, or drops it.
-pub(crate) fn report_panic_here(payload: Payload) {
-    let unreported = WorkerThread::with_current(|worker| match worker {
-        Some(worker) => {
-            worker.registry().report_panic(payload);
-            None
-        }
-        None => Some(payload),
-    });
-    if let Some(payload) = unreported {
-        unwind::drop_payload(payload);
-    }
 }
