@@ -1,9 +1,25 @@
 //! Level 1: a fixed pool of worker threads with work-stealing deques that
 //! runs fire-and-forget jobs.
 //!
-//! This module knows nothing of results, cancellation or futures. Level 2
-//! reaches it through the crate-private seam at the bottom of this file: a
-//! type-erased [`JobRef`], [`submit`] and the current worker.
+//! This module knows nothing of results, cancellation or futures, and never
+//! names level 2 (`src/task/`). Beyond the public API and the seam below,
+//! everything in this directory is private to it.
+//!
+//! # The seam
+//!
+//! This is all that level 2 (`src/task/`), and `unwind.rs` (which reports a
+//! panic to the current worker's pool), use of level 1; the `pub(crate)`
+//! items of this directory are exactly these.
+//!
+//! | item | what level 2 uses it for |
+//! |---|---|
+//! | [`JobRef::from_pointer`], [`JobRef::into_parts`], [`JobData`], [`Ran`] | queueing a task as a type-erased job, and getting it back from the job's word |
+//! | [`submit`], [`submit_behind`] | queueing a new, woken or yielding task |
+//! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
+//! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
+//! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
+//! | [`WorkerThread`]: `waker`, `wait_until` | a waiting worker serving its pool until a task completes |
+//! | [`with_thread_waker`], [`with_own_parker`] (`park.rs`) | blocking until a waker fires, with a token of the wait's own |
 //!
 //! | file | what lives there |
 //! |---|---|
@@ -14,7 +30,7 @@
 //! | `worker.rs` | a worker's find-work loop and its thread-local |
 //! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
 //! | `park.rs` | how a thread blocks until a waker fires: each wait's own parker |
-//! | `join.rs` | [`join`], fork-join with jobs on the caller's stack |
+//! | `join.rs` | [`join()`], fork-join with jobs on the caller's stack |
 //! | `global.rs` | the global pool |
 
 mod builder;
@@ -32,6 +48,8 @@ pub use builder::{Builder, MAX_THREADS};
 pub use join::join;
 pub use metrics::Metrics;
 
+// The seam (see the module doc); `submit`, `submit_behind` and
+// `current_or_global` are at the bottom of this file.
 pub(crate) use job::{JobData, JobRef, Ran};
 pub(crate) use park::{with_own_parker, with_thread_waker};
 pub(crate) use registry::{Extension, Registry};
@@ -168,10 +186,7 @@ impl ThreadPool {
         Builder::new()
     }
 
-    pub(crate) fn from_parts(
-        registry: Arc<Registry>,
-        handles: Vec<thread::JoinHandle<()>>,
-    ) -> ThreadPool {
+    fn from_parts(registry: Arc<Registry>, handles: Vec<thread::JoinHandle<()>>) -> ThreadPool {
         ThreadPool {
             registry,
             handles: Mutex::new(handles),
@@ -399,7 +414,7 @@ where
 }
 
 // ---------------------------------------------------------------------------
-// The seam level 2 uses.
+// The seam level 2 uses (the rest of it is re-exported at the top).
 // ---------------------------------------------------------------------------
 
 /// Queues `job` on `registry`'s pool. On one of its own workers, the job goes

@@ -30,16 +30,16 @@ const _: () = assert!(crate::MAX_THREADS as u64 <= COUNT_MASK);
 
 /// A decoded copy of the sleep word.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Snapshot(u64);
+pub(super) struct Snapshot(u64);
 
 impl Snapshot {
-    pub(crate) fn sleeping(self) -> usize {
+    pub(super) fn sleeping(self) -> usize {
         ((self.0 >> SLEEPING_SHIFT) & COUNT_MASK) as usize
     }
-    pub(crate) fn searching(self) -> usize {
+    pub(super) fn searching(self) -> usize {
         ((self.0 >> SEARCHING_SHIFT) & COUNT_MASK) as usize
     }
-    pub(crate) fn blocked(self) -> usize {
+    pub(super) fn blocked(self) -> usize {
         ((self.0 >> BLOCKED_SHIFT) & COUNT_MASK) as usize
     }
     /// A submission that sees this word must wake a sleeper.
@@ -60,16 +60,16 @@ impl std::fmt::Debug for Snapshot {
 
 /// A decoded copy of the gate.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Gate(u64);
+pub(super) struct Gate(u64);
 
 impl Gate {
     fn submitting(self) -> u64 {
         self.0 & SUBMITTING_MASK
     }
-    pub(crate) fn is_closed(self) -> bool {
+    pub(super) fn is_closed(self) -> bool {
         self.0 & CLOSED != 0
     }
-    pub(crate) fn is_terminated(self) -> bool {
+    pub(super) fn is_terminated(self) -> bool {
         self.0 & TERMINATED != 0
     }
 }
@@ -77,11 +77,11 @@ impl Gate {
 /// A submission was refused: the pool is closed (for outside submitters) or
 /// terminated (for everyone).
 #[derive(Debug)]
-pub(crate) struct Refused;
+pub(super) struct Refused;
 
 /// How a worker left [`Sleep::sleep`].
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Wakeup {
+pub(super) enum Wakeup {
     /// Awake and counted as searching: look for work (or at your condition).
     Searching,
     /// The pool terminated; `sweep` is set for the one worker that
@@ -145,7 +145,7 @@ enum ForHook {
 
 /// The sleep/wake state of one pool. See the module doc for the protocol.
 #[derive(Debug)]
-pub(crate) struct Sleep {
+pub(super) struct Sleep {
     /// The sleep word: written by workers.
     state: CachePadded<AtomicU64>,
     /// The gate: written by threads that push on the injector, and once
@@ -158,7 +158,7 @@ pub(crate) struct Sleep {
 }
 
 impl Sleep {
-    pub(crate) fn new(threads: usize) -> Self {
+    pub(super) fn new(threads: usize) -> Self {
         assert!(threads <= crate::MAX_THREADS);
         Self {
             // Workers start as searchers: they look for work before sleeping.
@@ -180,20 +180,20 @@ impl Sleep {
         self.parkers.len()
     }
 
-    pub(crate) fn snapshot(&self) -> Snapshot {
+    pub(super) fn snapshot(&self) -> Snapshot {
         // ORDERING: SeqCst, like every access to the word that the protocol
         // reasons about (see the module doc); off the submit path.
         Snapshot(self.state.load(Ordering::SeqCst))
     }
 
-    pub(crate) fn gate(&self) -> Gate {
+    pub(super) fn gate(&self) -> Gate {
         // ORDERING: SeqCst, as in `snapshot`: a sleeper reads the gate after
         // its fence, and termination is read after a park.
         Gate(self.gate.load(Ordering::SeqCst))
     }
 
     /// How many times workers parked, and were woken, since the pool started.
-    pub(crate) fn counts(&self) -> (u64, u64) {
+    pub(super) fn counts(&self) -> (u64, u64) {
         // ORDERING: Relaxed: statistics for `metrics`.
         (
             self.parks.load(Ordering::Relaxed),
@@ -202,7 +202,7 @@ impl Sleep {
     }
 
     /// A worker that found no work starts looking for it.
-    pub(crate) fn start_searching(&self) {
+    pub(super) fn start_searching(&self) {
         // ORDERING: SeqCst read-modify-write of the word; see the module doc.
         self.state.fetch_add(SEARCHING_ONE, Ordering::SeqCst);
     }
@@ -212,7 +212,7 @@ impl Sleep {
     /// may have skipped its wake-up because this worker was searching.
     /// Waking one unconditionally would put a second wake-up on the path of
     /// every lone job that arrives at an idle pool.
-    pub(crate) fn stop_searching(&self, more_work: impl FnOnce() -> bool) {
+    pub(super) fn stop_searching(&self, more_work: impl FnOnce() -> bool) {
         // ORDERING: SeqCst read-modify-write of the sleep word.
         let before = Snapshot(self.state.fetch_sub(SEARCHING_ONE, Ordering::SeqCst));
         debug_assert!(before.searching() > 0, "stop_searching without searching");
@@ -228,7 +228,7 @@ impl Sleep {
 
     /// A worker pushed on its own deque: wake a sleeper if nobody searches.
     #[inline]
-    pub(crate) fn notify_pushed_locally(&self) {
+    pub(super) fn notify_pushed_locally(&self) {
         // ORDERING: pairs with the fence after a sleeper's registration
         // (Dekker): either we see the sleeper, or its recheck sees our push.
         fence(Ordering::SeqCst);
@@ -242,7 +242,7 @@ impl Sleep {
     /// `notify_pushed_locally` without the fence (see
     /// `WorkerThread::push_for_join` for why that is enough).
     #[inline]
-    pub(crate) fn notify_pushed_for_join(&self) {
+    pub(super) fn notify_pushed_for_join(&self) {
         // ORDERING: Relaxed, with no fence: see `push_for_join` for why a
         // missed sleeper costs parallelism only.
         let now = Snapshot(self.state.load(Ordering::Relaxed));
@@ -255,7 +255,7 @@ impl Sleep {
     /// refused once the pool is closed; the others (work the pool already
     /// accepted, like a woken task) only once it terminated.
     #[inline]
-    pub(crate) fn enter_submit(&self, from_outside: bool) -> Result<(), Refused> {
+    pub(super) fn enter_submit(&self, from_outside: bool) -> Result<(), Refused> {
         // ORDERING: SeqCst read-modify-write of the gate; see the module doc.
         let before = Gate(self.gate.fetch_add(SUBMITTING_ONE, Ordering::SeqCst));
         if before.is_terminated() || (from_outside && before.is_closed()) {
@@ -268,7 +268,7 @@ impl Sleep {
     /// Ends what `enter_submit` began, after the push (or without one), and
     /// wakes a sleeper if nobody searches.
     #[inline]
-    pub(crate) fn leave_submit(&self, pushed: bool) {
+    pub(super) fn leave_submit(&self, pushed: bool) {
         // ORDERING: SeqCst read-modify-write of the gate: the terminating
         // worker's compare-exchange reads it, and with it our push.
         let before = Gate(self.gate.fetch_sub(SUBMITTING_ONE, Ordering::SeqCst));
@@ -286,7 +286,7 @@ impl Sleep {
 
     /// Begins shutdown: refuse outside submissions from now on. Returns
     /// `false` if it had already begun.
-    pub(crate) fn close(&self) -> bool {
+    pub(super) fn close(&self) -> bool {
         // ORDERING: SeqCst read-modify-write of the gate.
         let before = Gate(self.gate.fetch_or(CLOSED, Ordering::SeqCst));
         // ORDERING: as in `leave_submit`: if everyone sleeps, wake one, so
@@ -300,7 +300,7 @@ impl Sleep {
     }
 
     /// Wakes one sleeping worker, unless someone is searching already.
-    pub(crate) fn wake_one(&self) -> bool {
+    pub(super) fn wake_one(&self) -> bool {
         let mut idle = self.idle.lock();
         // Under the lock the idle list and the counts agree.
         let now = self.snapshot();
@@ -318,7 +318,7 @@ impl Sleep {
 
     /// Wakes worker `index` if it sleeps (a `join` it waits in may be done).
     /// A worker that is awake checks its condition before it sleeps again.
-    pub(crate) fn wake_worker(&self, index: usize) {
+    pub(super) fn wake_worker(&self, index: usize) {
         let mut idle = self.idle.lock();
         let Some(position) = idle.sleepers.iter().position(|s| s.index == index) else {
             return;
@@ -330,7 +330,7 @@ impl Sleep {
     }
 
     /// Stops the pool at once (a build that failed before any work existed).
-    pub(crate) fn terminate_now(&self) {
+    pub(super) fn terminate_now(&self) {
         let idle = self.idle.lock();
         // ORDERING: SeqCst read-modify-write of the gate.
         self.gate.fetch_or(CLOSED | TERMINATED, Ordering::SeqCst);
@@ -350,7 +350,7 @@ impl Sleep {
     /// idle list to run it, counted as neither sleeping nor searching, like
     /// a worker inside a job: meanwhile no other worker sees every worker
     /// asleep, so none terminates the pool under it.
-    pub(crate) fn sleep(
+    pub(super) fn sleep(
         &self,
         index: usize,
         blocked: bool,
