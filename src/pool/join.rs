@@ -11,7 +11,7 @@
 //! blocks until it is done.
 
 use super::park::with_thread_waker;
-use super::{JobData, JobRef, Ran, Registry, ThreadPool, WorkerThread};
+use super::{JobData, JobRef, Ran, Registry, WorkerThread};
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use crate::unwind::{self, AbortIfPanic, Payload};
 use std::ptr::NonNull;
@@ -125,53 +125,9 @@ enum Wake {
     Thread(Waker),
 }
 
-impl ThreadPool {
-    /// Runs `a` and `b`, in parallel when a worker is free, and returns both
-    /// results: fork-join, like `rayon::join`.
-    ///
-    /// Both closures may borrow from the caller. Called on one of this pool's
-    /// workers, `b` is offered to the other workers while this one runs `a`,
-    /// and runs here afterwards if nobody took it; nothing is allocated.
-    /// From any other thread, the whole join runs on one of the pool's
-    /// workers and this thread waits until it is done: a thread outside any
-    /// pool blocks, a worker of another pool keeps serving its own pool
-    /// meanwhile. If the pool is shut down, both run on the calling thread.
-    ///
-    /// # Panics
-    ///
-    /// If `a` or `b` panics, after both have finished, with the panic of `a`
-    /// if both did.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// fn sum(pool: &taskpool::ThreadPool, values: &[u64]) -> u64 {
-    ///     if values.len() <= 1024 {
-    ///         return values.iter().sum();
-    ///     }
-    ///     let (left, right) = values.split_at(values.len() / 2);
-    ///     let (a, b) = pool.join(|| sum(pool, left), || sum(pool, right));
-    ///     a + b
-    /// }
-    ///
-    /// let pool = taskpool::ThreadPool::new(2);
-    /// let values: Vec<u64> = (1..=100_000).collect();
-    /// assert_eq!(sum(&pool, &values), 5_000_050_000);
-    /// ```
-    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
-    where
-        A: FnOnce() -> RA + Send,
-        B: FnOnce() -> RB + Send,
-        RA: Send,
-        RB: Send,
-    {
-        join_on(self.registry(), a, b)
-    }
-}
-
 /// Runs `a` and `b`, in parallel when a worker is free, on the current
 /// worker's pool (or the global pool), and returns both results; see
-/// [`ThreadPool::join`].
+/// [`ThreadPool::join`](crate::ThreadPool::join).
 ///
 /// # Panics
 ///
@@ -213,7 +169,7 @@ where
     }
 }
 
-fn join_on<A, B, RA, RB>(registry: &Registry, a: A, b: B) -> (RA, RB)
+pub(super) fn join_on<A, B, RA, RB>(registry: &Registry, a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,
     B: FnOnce() -> RB + Send,

@@ -73,6 +73,23 @@ use std::time::{Duration, Instant};
 /// its threads and returns (see [`shutdown`](Self::shutdown)). The pool is
 /// `Send + Sync`; share it by reference or in an `Arc`.
 ///
+/// # Its methods, and where they live
+///
+/// `impl ThreadPool` is spread over the files of the level each method
+/// belongs to, so that the pool's own files never name level 2:
+///
+/// | group | methods | source |
+/// |---|---|---|
+/// | construction | [`new`](Self::new), [`builder`](Self::builder) | `src/pool/mod.rs` (the [`Builder`] in `src/pool/builder.rs`) |
+/// | level 1 | [`execute`](Self::execute), [`try_execute`](Self::try_execute), [`metrics`](Self::metrics) | `src/pool/mod.rs` |
+/// | structured | [`join`](Self::join) | `src/pool/mod.rs` (its stack jobs in `src/pool/join.rs`) |
+/// | shutdown | [`shutdown`](Self::shutdown), [`shutdown_timeout`](Self::shutdown_timeout), the drop | `src/pool/mod.rs` |
+/// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
+///
+/// This page lists a module's submodules before its own impl blocks, and
+/// `src/task/` after `src/pool/`: level 2's methods therefore come last
+/// here, and the pool's own are all in `src/pool/mod.rs`, in this order.
+///
 /// # Examples
 ///
 /// ```
@@ -150,6 +167,7 @@ impl<F> fmt::Display for ExecuteError<F> {
 
 impl<F> std::error::Error for ExecuteError<F> {}
 
+/// Construction.
 impl ThreadPool {
     /// A pool of `threads` workers; `0` means one per CPU.
     ///
@@ -196,7 +214,10 @@ impl ThreadPool {
     pub(crate) fn registry(&self) -> &Arc<Registry> {
         &self.registry
     }
+}
 
+/// Level 1: fire and forget.
+impl ThreadPool {
     /// Queues `job` to run on the pool, and returns at once.
     ///
     /// Called on one of this pool's own workers, it pushes on that worker's
@@ -277,7 +298,55 @@ impl ThreadPool {
     pub fn metrics(&self) -> Metrics {
         Metrics::read(&self.registry)
     }
+}
 
+/// Structured: fork-join (the machinery is in `join.rs`).
+impl ThreadPool {
+    /// Runs `a` and `b`, in parallel when a worker is free, and returns both
+    /// results: fork-join, like `rayon::join`.
+    ///
+    /// Both closures may borrow from the caller. Called on one of this pool's
+    /// workers, `b` is offered to the other workers while this one runs `a`,
+    /// and runs here afterwards if nobody took it; nothing is allocated.
+    /// From any other thread, the whole join runs on one of the pool's
+    /// workers and this thread waits until it is done: a thread outside any
+    /// pool blocks, a worker of another pool keeps serving its own pool
+    /// meanwhile. If the pool is shut down, both run on the calling thread.
+    ///
+    /// # Panics
+    ///
+    /// If `a` or `b` panics, after both have finished, with the panic of `a`
+    /// if both did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn sum(pool: &taskpool::ThreadPool, values: &[u64]) -> u64 {
+    ///     if values.len() <= 1024 {
+    ///         return values.iter().sum();
+    ///     }
+    ///     let (left, right) = values.split_at(values.len() / 2);
+    ///     let (a, b) = pool.join(|| sum(pool, left), || sum(pool, right));
+    ///     a + b
+    /// }
+    ///
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let values: Vec<u64> = (1..=100_000).collect();
+    /// assert_eq!(sum(&pool, &values), 5_000_050_000);
+    /// ```
+    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        join::join_on(self.registry(), a, b)
+    }
+}
+
+/// Shutdown.
+impl ThreadPool {
     /// Shuts the pool down and waits for it, keeping the `ThreadPool` value.
     ///
     /// From then on outside submissions are refused ([`try_execute`] hands the

@@ -75,6 +75,7 @@ impl Extra for OwnToken {
     }
 }
 
+/// Level 2: tasks with results.
 impl ThreadPool {
     /// Runs `f` on the pool and returns a [`Task`] for its result: level 2,
     /// like .NET's `Task.Run`.
