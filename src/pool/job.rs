@@ -100,10 +100,11 @@ impl JobRef {
     }
 }
 
-/// A level-1 closure, queued as a [`JobRef`].
-pub(super) struct HeapJob<F>(F);
+/// A level-1 closure, queued as a [`JobRef`]: in the job's word when it
+/// fits, boxed otherwise (rayon's `HeapJob`, which always boxes).
+pub(super) struct ClosureJob<F>(F);
 
-impl<F: FnOnce() + Send + 'static> HeapJob<F> {
+impl<F: FnOnce() + Send + 'static> ClosureJob<F> {
     /// Whether `F` fits in the job's word (then it is not boxed).
     const INLINE: bool = mem::size_of::<F>() <= mem::size_of::<JobData>()
         && mem::align_of::<F>() <= mem::align_of::<JobData>();
@@ -129,7 +130,7 @@ impl<F: FnOnce() + Send + 'static> HeapJob<F> {
     ///
     /// # Safety
     ///
-    /// `job` must have come from `HeapJob::<F>::into_job_ref`.
+    /// `job` must have come from `ClosureJob::<F>::into_job_ref`.
     pub(super) unsafe fn into_closure(job: JobRef) -> F {
         let (_, data) = job.into_parts();
         Self::take(data)

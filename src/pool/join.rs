@@ -11,13 +11,14 @@
 //! blocks until it is done.
 
 use super::park::with_thread_waker;
-use super::{JobData, JobRef, Ran, Registry, WorkerThread};
+use super::{JobData, JobRef, Ran, Registry, Submit, WorkerThread};
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
 use crate::unwind::{self, AbortIfPanic, Payload};
 use std::ptr::NonNull;
 use std::task::Waker;
 
 /// Who waits for a stack job, and how to wake them once it is done.
+#[derive(Clone)]
 enum Owner {
     /// A worker of the pool the job was pushed on, by index.
     Worker(usize),
@@ -94,18 +95,15 @@ where
         job.result.with_mut(|slot| unsafe { *slot = Some(result) });
         // Read how to wake the owner before setting `done`: once it is set,
         // the owner may return and its stack, with this job, is gone.
-        let wake = match &job.owner {
-            Owner::Worker(index) => Wake::Worker(*index),
-            Owner::Thread(waker) => Wake::Thread(waker.clone()),
-        };
+        let owner = job.owner.clone();
         // ORDERING: Release pairs with the Acquire load in `is_done`.
         job.done.store(true, Ordering::Release);
-        match wake {
-            Wake::Worker(index) => WorkerThread::with_current(|worker| {
+        match owner {
+            Owner::Worker(index) => WorkerThread::with_current(|worker| {
                 let worker = worker.expect("a worker's job runs on a worker of its pool");
                 worker.registry().sleep.wake_worker(index);
             }),
-            Wake::Thread(waker) => waker.wake(),
+            Owner::Thread(waker) => waker.wake(),
         }
         Ran::Work
     }
@@ -118,11 +116,6 @@ where
         let result = self.result.with_mut(|slot| unsafe { (*slot).take() });
         result.expect("a done stack job holds its result")
     }
-}
-
-enum Wake {
-    Worker(usize),
-    Thread(Waker),
 }
 
 /// Runs `a` and `b`, in parallel when a worker is free, on the current
@@ -250,7 +243,8 @@ where
         // SAFETY: `job` stays on this frame, which waits below until it is
         // done (a panic of ours meanwhile aborts), or gets it back refused
         // and never queued.
-        if registry.inject(unsafe { job.as_job_ref() }, true).is_err() {
+        let job_ref = unsafe { job.as_job_ref() };
+        if registry.inject(job_ref, Submit::New).is_err() {
             guard.disarm();
             return finish_one(job.run_here());
         }

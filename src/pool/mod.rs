@@ -14,7 +14,7 @@
 //! | item | what level 2 uses it for |
 //! |---|---|
 //! | [`JobRef::from_pointer`], [`JobRef::into_parts`], [`JobData`], [`Ran`] | queueing a task as a type-erased job, and getting it back from the job's word |
-//! | [`submit`], [`submit_behind`] | queueing a new, woken or yielding task |
+//! | [`submit`], [`Submit`] | queueing a new, woken or yielding task |
 //! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
 //! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
 //! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
@@ -48,15 +48,15 @@ pub use builder::{Builder, MAX_THREADS};
 pub use join::join;
 pub use metrics::Metrics;
 
-// The seam (see the module doc); `submit`, `submit_behind` and
-// `current_or_global` are at the bottom of this file.
+// The seam (see the module doc); `Submit`, `submit` and `current_or_global`
+// are at the bottom of this file.
 pub(crate) use job::{JobData, JobRef, Ran};
 pub(crate) use park::{with_own_parker, with_thread_waker};
 pub(crate) use registry::{Extension, Registry};
 pub(crate) use worker::WorkerThread;
 
 use crate::sync::{Arc, Mutex, thread};
-use job::HeapJob;
+use job::ClosureJob;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -274,10 +274,10 @@ impl ThreadPool {
     where
         F: FnOnce() + Send + 'static,
     {
-        let job = HeapJob::into_job_ref(job);
-        submit(&self.registry, job, true).map_err(|job| ExecuteError {
-            // SAFETY: `job` is the `HeapJob<F>` made just above, refused.
-            job: unsafe { HeapJob::<F>::into_closure(job) },
+        let job = ClosureJob::into_job_ref(job);
+        submit(&self.registry, job, Submit::New).map_err(|job| ExecuteError {
+            // SAFETY: `job` is the `ClosureJob<F>` made just above, refused.
+            job: unsafe { ClosureJob::<F>::into_closure(job) },
         })
     }
 
@@ -467,7 +467,7 @@ pub fn execute<F>(job: F)
 where
     F: FnOnce() + Send + 'static,
 {
-    let job = HeapJob::into_job_ref(job);
+    let job = ClosureJob::into_job_ref(job);
     let pushed = WorkerThread::with_current(|worker| match worker {
         Some(worker) => {
             worker.push(job);
@@ -476,7 +476,7 @@ where
         None => Some(job),
     });
     if let Some(job) = pushed {
-        if submit(global::pool().registry(), job, true).is_err() {
+        if submit(global::pool().registry(), job, Submit::New).is_err() {
             unreachable!("the global pool is never shut down");
         }
     }
@@ -486,43 +486,40 @@ where
 // The seam level 2 uses (the rest of it is re-exported at the top).
 // ---------------------------------------------------------------------------
 
+/// How a job is submitted: where it is queued, and when the pool refuses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Submit {
+    /// New work (a level-1 job, a new task): refused once shutdown began,
+    /// unless submitted from one of the pool's own workers.
+    New,
+    /// Work the pool accepted already (a woken task): refused only once the
+    /// pool terminated.
+    Wake,
+    /// Accepted work that yields: behind the work already queued, so that
+    /// the rest runs first (on a worker, its later queue; see `worker.rs`).
+    /// Refused like [`Submit::Wake`].
+    Yield,
+}
+
 /// Queues `job` on `registry`'s pool. On one of its own workers, the job goes
-/// on that worker's deque and is always accepted. From elsewhere it goes on
-/// the injector: refused (`Err(job)`) once shutdown began if `from_outside`,
-/// or only once the pool terminated if not (work the pool already accepted,
-/// such as a woken task).
+/// on that worker's deque (its later queue for [`Submit::Yield`]) and is
+/// always accepted. From elsewhere it goes on the injector, and is refused
+/// (`Err(job)`) as [`Submit`] says.
 #[inline]
-pub(crate) fn submit(registry: &Registry, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
-    submit_with(registry, job, from_outside, WorkerThread::push)
-}
-
-/// Queues a job behind the work already queued (a `yield`). On one of the
-/// pool's own workers it goes on that worker's later queue, behind the rest
-/// of its work (see `worker.rs`), and is always accepted; from elsewhere, on
-/// the injector, like a wake-up.
-pub(crate) fn submit_behind(registry: &Registry, job: JobRef) -> Result<(), JobRef> {
-    submit_with(registry, job, false, WorkerThread::push_later)
-}
-
-/// `push`es the job on the current worker if it is one of `registry`'s,
-/// injects it otherwise.
-#[inline]
-fn submit_with(
-    registry: &Registry,
-    job: JobRef,
-    from_outside: bool,
-    push: impl FnOnce(&WorkerThread, JobRef),
-) -> Result<(), JobRef> {
+pub(crate) fn submit(registry: &Registry, job: JobRef, how: Submit) -> Result<(), JobRef> {
     let job = WorkerThread::with_current(|worker| match worker {
         Some(worker) if worker.belongs_to(registry) => {
-            push(worker, job);
+            match how {
+                Submit::New | Submit::Wake => worker.push(job),
+                Submit::Yield => worker.push_later(job),
+            }
             None
         }
         _ => Some(job),
     });
     match job {
         None => Ok(()),
-        Some(job) => registry.inject(job, from_outside),
+        Some(job) => registry.inject(job, how),
     }
 }
 

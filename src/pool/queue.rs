@@ -14,7 +14,7 @@
 //!   (0.8: `push`, `pop`, `steal`, `is_empty`, `len`). A lock would
 //!   synchronise a pusher with every later reader and so hide a missing
 //!   fence in the sleep protocol (issue 10: removing the fence of
-//!   `Sleep::notify_pushed_locally` survived every model while this was a
+//!   `SleepState::notify_pushed_locally` survived every model while this was a
 //!   mutex). The jobs themselves sit in a `std` mutex that loom does not
 //!   see, indexed by those atomics, so which thread gets which job, and
 //!   what it may see of it, is decided by the atomics alone, as in
@@ -171,7 +171,7 @@ mod model {
             // ORDERING: crossbeam's: a Release fence and a Release store
             // publish the job to a thief that reads the new `back`. There is
             // no SeqCst fence: a pusher that must not miss a sleeper fences
-            // itself (`Sleep::notify_pushed_locally`).
+            // itself (`SleepState::notify_pushed_locally`).
             fence(Ordering::Release);
             deque.back.store(back.wrapping_add(1), Ordering::Release);
         }

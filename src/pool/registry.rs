@@ -4,9 +4,10 @@
 //! A [`Registry`] outlives its [`ThreadPool`](crate::ThreadPool) for as long
 //! as a worker thread or a level-2 task still refers to it.
 
+use super::Submit;
 use super::job::JobRef;
 use super::queue::{Injector, Steal, Stealer};
-use super::sleep::{Refused, Sleep};
+use super::sleep::{Refused, SleepState};
 use crate::sync::{AtomicU64, Condvar, Mutex, OnceLock, Ordering};
 use crate::unwind::{self, Payload};
 use crossbeam_utils::CachePadded;
@@ -66,7 +67,7 @@ pub(crate) struct Registry {
     pub(super) injector: Injector<JobRef>,
     pub(super) stealers: Box<[WorkerQueues]>,
     pub(super) counters: Box<[CachePadded<WorkerCounters>]>,
-    pub(super) sleep: Sleep,
+    pub(super) sleep: SleepState,
     panicked: AtomicU64,
     panic_handler: Option<Box<PanicHandler>>,
     pub(super) on_thread_stop: Option<Box<ThreadHook>>,
@@ -100,7 +101,7 @@ impl Registry {
             injector: Injector::new(),
             counters: (0..threads).map(|_| CachePadded::default()).collect(),
             stealers,
-            sleep: Sleep::new(threads),
+            sleep: SleepState::new(threads),
             panicked: AtomicU64::new(0),
             panic_handler,
             on_thread_stop,
@@ -116,12 +117,12 @@ impl Registry {
         self.stealers.len()
     }
 
-    /// Pushes a job on the injector. `from_outside` submissions are refused
+    /// Pushes a job on the injector. [`Submit::New`] submissions are refused
     /// once shutdown began; the others (work the pool already accepted, like
     /// a woken task) only once the pool terminated.
     #[inline]
-    pub(super) fn inject(&self, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
-        if let Err(Refused) = self.sleep.enter_submit(from_outside) {
+    pub(super) fn inject(&self, job: JobRef, how: Submit) -> Result<(), JobRef> {
+        if let Err(Refused) = self.sleep.enter_submit(how) {
             return Err(job);
         }
         self.injector.push(job);

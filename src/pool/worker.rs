@@ -5,7 +5,7 @@
 //!
 //! Each worker has two queues: its *deque*, where the work it submits goes,
 //! and its *later* queue (FIFO), where work goes that asked to wait behind
-//! the rest (a yield, `pool::submit_behind`).
+//! the rest (a yield, `Submit::Yield`).
 //!
 //! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first (if it holds
 //!    any), so that outside submissions never starve behind a worker that
@@ -34,7 +34,7 @@
 use super::job::{JobRef, Ran};
 use super::queue::{Steal, Stealer, Worker};
 use super::registry::{Registry, ThreadHook, WorkerCounters};
-use super::sleep::Wakeup;
+use super::sleep::{SleepKind, Wakeup};
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
 use crate::unwind::{self, AbortIfPanic, Payload};
 use std::cell::Cell;
@@ -346,7 +346,7 @@ impl WorkerThread {
             }
             let wake = sleep.sleep(
                 self.index,
-                true,
+                SleepKind::Blocked,
                 || done() || self.registry.has_queued_work(),
                 || self.quiescence_hook(),
             );
@@ -402,7 +402,7 @@ impl WorkerThread {
             }
             let wake = sleep.sleep(
                 self.index,
-                false,
+                SleepKind::Idle,
                 || self.registry.has_queued_work(),
                 || self.quiescence_hook(),
             );
@@ -419,7 +419,7 @@ impl WorkerThread {
     }
 
     fn main_loop(&self) {
-        // Workers start counted as searchers (see `Sleep::new`).
+        // Workers start counted as searchers (see `SleepState::new`).
         let mut searching = true;
         while let Some(job) = self.next_job(&mut searching) {
             self.execute(job);

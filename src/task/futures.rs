@@ -10,9 +10,9 @@
 //! so that shutdown never waits for a timer or an outside event.
 
 use super::Task;
-use super::raw::{Async, Extra, RawTask, Submit};
+use super::raw::{Async, Extra, RawTask};
 use super::state::State;
-use crate::pool::{Extension, Registry, WorkerThread, with_thread_waker};
+use crate::pool::{Extension, Registry, Submit, WorkerThread, with_thread_waker};
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
 use std::future::Future;

@@ -44,7 +44,7 @@ pub use handle::{JoinHandle, Task};
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, Registry, ThreadPool};
+use crate::pool::{self, Registry, Submit, ThreadPool};
 use crate::sync::{Arc, Mutex};
 use raw::{Closure, Extra, RawTask};
 use state::State;
@@ -157,7 +157,7 @@ impl ThreadPool {
             target.cancel_unstarted();
         });
         *registration.lock() = Some(cancels_unstarted);
-        entry.submit_to(self.registry(), raw::Submit::New);
+        entry.submit_to(self.registry(), Submit::New);
         task
     }
 
@@ -265,7 +265,7 @@ where
     X: Extra,
 {
     let (task, entry) = allocate_closure(registry, f, extra);
-    entry.submit_to(registry, raw::Submit::New);
+    entry.submit_to(registry, Submit::New);
     task
 }
 

@@ -33,7 +33,7 @@ use super::harness::Typed;
 use super::state::{Outcome, State, ToCancelled, ToRunning};
 
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, JobData, JobRef, Ran, Registry, WorkerThread};
+use crate::pool::{self, JobData, JobRef, Ran, Registry, Submit, WorkerThread};
 use crate::sync::{Arc, UnsafeCell};
 use crate::unwind::{self, Payload, report_panic_here};
 use std::future::Future;
@@ -169,20 +169,6 @@ pub(super) struct TaskVTable {
     pub(super) dealloc: unsafe fn(NonNull<Header>),
 }
 
-/// How a task is queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Submit {
-    /// A new task: like an outside submission, refused once shutdown began
-    /// (unless from the pool's own worker).
-    New,
-    /// A woken task: work the pool accepted already, refused only once the
-    /// pool terminated.
-    Wake,
-    /// A task woken while it was polled (it yielded): behind the work
-    /// already queued (`pool::submit_behind`), so that it runs first.
-    Yield,
-}
-
 /// One counted reference to a task; dropping it releases the reference.
 pub(crate) struct RawTask {
     header: NonNull<Header>,
@@ -304,11 +290,7 @@ impl RawTask {
     /// Queues the task on `pool`, which the caller keeps alive for the
     /// whole call (it holds the `ThreadPool`, or is one of its workers).
     pub(crate) fn submit_to(self, pool: &Registry, how: Submit) {
-        let refused = match how {
-            Submit::New => pool::submit(pool, self.into_job(), true),
-            Submit::Wake => pool::submit(pool, self.into_job(), false),
-            Submit::Yield => pool::submit_behind(pool, self.into_job()),
-        };
+        let refused = pool::submit(pool, self.into_job(), how);
         if let Err(job) = refused {
             // SAFETY: the job was made by `into_job` just above.
             let task = unsafe { RawTask::from_job(job) };
