@@ -19,9 +19,9 @@
 //! parent in a loop. A chain of a million child tokens costs no stack.
 
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering, thread};
-use crate::task::raw::report_panic_here;
 use crate::timer::CallTimer;
 use crate::unwind;
+use crate::unwind::report_panic_here;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 type Callback = Box<dyn FnOnce() + Send>;
 
 /// What cancelling a node does, entry by entry.
-enum Entry {
+enum OnCancel {
     /// A callback from `register`.
     Callback(Callback),
     /// A child token's node, cancelled next.
@@ -77,7 +77,7 @@ struct Node {
 #[derive(Default)]
 struct Callbacks {
     next_id: u64,
-    pending: Vec<(u64, Entry)>,
+    pending: Vec<(u64, OnCancel)>,
     /// The callback `cancel` runs right now, and the thread running it.
     running: Option<(u64, thread::ThreadId)>,
     /// The timer of the latest `cancel_after`, while the token is not
@@ -218,7 +218,7 @@ impl CancellationToken {
         let child = CancellationToken::new();
         // The registration holds a handle of this token, so a child keeps
         // its parent linked to the grandparent for as long as it is linked.
-        let registration = self.register_entry(Entry::Child(child.node.clone()));
+        let registration = self.register_entry(OnCancel::Child(child.node.clone()));
         *child.node.parent_link.lock() = Some(registration);
         child
     }
@@ -239,20 +239,20 @@ impl CancellationToken {
     /// assert_eq!(receiver.recv().unwrap(), "cancelled");
     /// ```
     pub fn register(&self, callback: impl FnOnce() + Send + 'static) -> CancellationRegistration {
-        self.register_entry(Entry::Callback(Box::new(callback)))
+        self.register_entry(OnCancel::Callback(Box::new(callback)))
     }
 
-    fn register_entry(&self, entry: Entry) -> CancellationRegistration {
+    fn register_entry(&self, entry: OnCancel) -> CancellationRegistration {
         let mut callbacks = self.node.callbacks.lock();
         if self.is_cancelled() {
             drop(callbacks);
             match entry {
-                Entry::Callback(callback) => {
+                OnCancel::Callback(callback) => {
                     if let Err(payload) = unwind::catch(callback) {
                         report_panic_here(payload);
                     }
                 }
-                Entry::Child(child) => child.cancel(),
+                OnCancel::Child(child) => child.cancel(),
             }
             return CancellationRegistration { entry: None };
         }
@@ -387,11 +387,11 @@ impl Node {
         }
         while let Some((id, entry)) = callbacks.pending.pop() {
             let callback = match entry {
-                Entry::Child(child) => {
+                OnCancel::Child(child) => {
                     children.push(child);
                     continue;
                 }
-                Entry::Callback(callback) => callback,
+                OnCancel::Callback(callback) => callback,
             };
             callbacks.running = Some((id, thread::current().id()));
             drop(callbacks);
@@ -508,7 +508,7 @@ impl CancellationRegistration {
         if let Some(position) = callbacks.pending.iter().position(|(other, _)| *other == id) {
             let (_, entry) = callbacks.pending.remove(position);
             drop(callbacks);
-            if let Entry::Callback(callback) = entry {
+            if let OnCancel::Callback(callback) = entry {
                 if let Some(payload) = unwind::drop_caught(callback) {
                     report_panic_here(payload);
                 }

@@ -43,8 +43,6 @@ struct ReadmeDoctests;
 mod bounds;
 mod cancel;
 mod error;
-mod executor;
-mod join;
 #[cfg(all(test, loom))]
 mod models;
 mod pool;
@@ -55,8 +53,8 @@ mod unwind;
 
 pub use cancel::{CancellationRegistration, CancellationToken, WaitForCancellation};
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
-pub use executor::{YieldNow, block_on, yield_now};
-pub use join::join;
-pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute};
-pub use task::{JoinHandle, Task, spawn, spawn_async, when_all, when_any};
+pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
+pub use task::{
+    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_any, yield_now,
+};
 pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

@@ -3,7 +3,9 @@
 //!
 //! User code (closures, futures, hooks, `Drop` impls of user values) runs
 //! only inside [`catch`]; a payload that nobody wants is dropped through
-//! [`drop_payload`], which survives a payload whose own `Drop` panics.
+//! [`drop_payload`], which survives a payload whose own `Drop` panics; one
+//! that belongs to the pool's panic handler goes through
+//! [`report_panic_here`].
 //!
 //! A panic in taskpool's own code is a broken invariant, never the user's
 //! fault. Where unwinding could free memory another thread still uses (a
@@ -12,6 +14,7 @@
 //! aborts the process with a message naming what broke, instead of reaching
 //! a pool's panic handler as if the user had panicked.
 
+use crate::pool::WorkerThread;
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
@@ -41,6 +44,22 @@ pub(crate) fn drop_payload(payload: Payload) {
         if let Some(third) = drop_caught(second) {
             std::mem::forget(third);
         }
+    }
+}
+
+/// Reports a panic nobody will see returned (a task's, a cancellation
+/// callback's) to the current worker's pool's panic handler, or drops it
+/// off the pool.
+pub(crate) fn report_panic_here(payload: Payload) {
+    let unreported = WorkerThread::with_current(|worker| match worker {
+        Some(worker) => {
+            worker.registry().report_panic(payload);
+            None
+        }
+        None => Some(payload),
+    });
+    if let Some(payload) = unreported {
+        drop_payload(payload);
     }
 }
 

@@ -19,7 +19,7 @@ use taskpool::ThreadPool;
 ///
 /// Planted bug seen caught (issue 10, planted bug 2): the pool terminating
 /// while a worker is blocked (the `registered.blocked() != 0` check in
-/// `Sleep::try_terminate` removed): the blocked worker, the only one, finds
+/// `SleepState::try_terminate` removed): the blocked worker, the only one, finds
 /// the closed pool quiescent and terminates it from inside its wait, and
 /// the process aborts ("taskpool: internal invariant broken, aborting: the
 /// pool terminated under a worker blocked inside a job"), so the test

@@ -18,7 +18,7 @@ use std::task::{Context, Poll};
 
 /// `try_execute` on one thread while the main thread shuts the pool down.
 ///
-/// Planted bug seen caught: `Sleep::leave_submit` not waking a worker
+/// Planted bug seen caught: `SleepState::leave_submit` not waking a worker
 /// when the last submitter leaves a closed pool (`last_in_closed_pool` forced
 /// to `false`): the worker that saw the submission in flight did not declare
 /// the pool quiescent and sleeps, nobody re-evaluates, and loom reports a
@@ -102,8 +102,8 @@ fn spawn_races_shutdown() {
 /// own worker (which does not wait), and the main thread submits once it
 /// knows the close happened.
 ///
-/// Planted bug seen caught: `Sleep::enter_submit` refusing outside
-/// submissions only once `TERMINATED` (the `from_outside && is_closed` test
+/// Planted bug seen caught: `SleepState::enter_submit` refusing outside
+/// submissions only once `TERMINATED` (the `Submit::New` test before `is_closed`
 /// removed): the submission is accepted while the pool drains, and the
 /// assertion fails (the accepted closure even runs, and panics).
 #[test]
@@ -165,7 +165,7 @@ fn wake_races_shutdown() {
 /// main thread has woken the task.
 ///
 /// Planted bug seen caught: wake-ups submitted like outside work
-/// (`Submit::Wake` passing `from_outside: true`): the wake-up is refused once
+/// (`Submit::Wake` refused like `Submit::New`): the wake-up is refused once
 /// the pool is closed, the task is cancelled instead of completed, and the
 /// assertion fails. (`wake_races_shutdown` cannot tell: there, either outcome
 /// is allowed.)

@@ -8,7 +8,7 @@ use crate::sync::Arc;
 /// on their way to sleep, is run: no wake-up is lost.
 ///
 /// Planted bug seen caught: dropping the `has_work()` recheck after a
-/// sleeper registers in `Sleep::sleep` (a worker that registers just after
+/// sleeper registers in `SleepState::sleep` (a worker that registers just after
 /// the submitter read the word sleeps through the job: loom reports a
 /// deadlock).
 #[test]
@@ -37,7 +37,7 @@ fn outside_submit_wakes_a_sleeping_worker() {
 /// fence against the one after a sleeper's registration (see `sleep.md`).
 ///
 /// Planted bug seen caught: removing the `SeqCst` fence of
-/// `Sleep::notify_pushed_locally` (issue 10, planted bug 1): loom reports a
+/// `SleepState::notify_pushed_locally` (issue 10, planted bug 1): loom reports a
 /// deadlock (the pusher read a sleep word without the sleeper, the sleeper's
 /// recheck read the deque without the job).
 /// Result, `LOOM_MAX_PREEMPTIONS=2`, release: with the fence, 79,464

@@ -15,7 +15,7 @@ static INSTALLING: StaticMutex<()> = StaticMutex::new(());
 /// # Panics
 ///
 /// If the global pool does not exist yet and its threads cannot be started.
-pub(crate) fn pool() -> &'static ThreadPool {
+pub(super) fn pool() -> &'static ThreadPool {
     if let Some(pool) = GLOBAL.get() {
         return pool;
     }
@@ -24,7 +24,7 @@ pub(crate) fn pool() -> &'static ThreadPool {
 }
 
 /// Builds the global pool from `builder`, unless it exists already.
-pub(crate) fn install(builder: Builder) -> Result<(), BuildError> {
+pub(super) fn install(builder: Builder) -> Result<(), BuildError> {
     let _installing = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     if GLOBAL.get().is_some() {
         return Err(BuildError::new(BuildErrorKind::GlobalAlreadyInitialized));

@@ -56,7 +56,7 @@ impl JobRef {
     /// `run(data)` may be called once, from any thread, and the caller hands
     /// over its right to do so: what `data` owns or points to must be `Send`
     /// and live until then.
-    pub(crate) unsafe fn new(run: unsafe fn(JobData) -> Ran, data: JobData) -> Self {
+    pub(super) unsafe fn new(run: unsafe fn(JobData) -> Ran, data: JobData) -> Self {
         Self { run, data }
     }
 
@@ -75,7 +75,7 @@ impl JobRef {
 
     /// Runs the job, consuming it.
     #[inline]
-    pub(crate) fn run(self) -> Ran {
+    pub(super) fn run(self) -> Ran {
         // SAFETY: by `new`'s contract this `JobRef` is the one right to call
         // `run(data)`, which we consume here.
         unsafe { (self.run)(self.data) }
@@ -83,7 +83,7 @@ impl JobRef {
 
     /// Whether this is the job `from_pointer(run, pointer)` made (a
     /// fork-join finding its half on its deque).
-    pub(crate) fn is<T>(&self, run: unsafe fn(JobData) -> Ran, pointer: NonNull<T>) -> bool {
+    pub(super) fn is<T>(&self, run: unsafe fn(JobData) -> Ran, pointer: NonNull<T>) -> bool {
         // Only a job with this very `run` can have a pointer as its word; a
         // small closure's word may hold uninitialised bytes, so the word is
         // read only after the functions match.
@@ -100,10 +100,11 @@ impl JobRef {
     }
 }
 
-/// A level-1 closure, queued as a [`JobRef`].
-pub(crate) struct HeapJob<F>(F);
+/// A level-1 closure, queued as a [`JobRef`]: in the job's word when it
+/// fits, boxed otherwise (rayon's `HeapJob`, which always boxes).
+pub(super) struct ClosureJob<F>(F);
 
-impl<F: FnOnce() + Send + 'static> HeapJob<F> {
+impl<F: FnOnce() + Send + 'static> ClosureJob<F> {
     /// Whether `F` fits in the job's word (then it is not boxed).
     const INLINE: bool = mem::size_of::<F>() <= mem::size_of::<JobData>()
         && mem::align_of::<F>() <= mem::align_of::<JobData>();
@@ -111,7 +112,7 @@ impl<F: FnOnce() + Send + 'static> HeapJob<F> {
     /// The queued form of `closure`: in the job's word if it fits, boxed
     /// otherwise.
     #[inline]
-    pub(crate) fn into_job_ref(closure: F) -> JobRef {
+    pub(super) fn into_job_ref(closure: F) -> JobRef {
         if Self::INLINE {
             let mut data = JobData::uninit();
             // SAFETY: `INLINE` says `F` fits in the word, size and alignment.
@@ -129,8 +130,8 @@ impl<F: FnOnce() + Send + 'static> HeapJob<F> {
     ///
     /// # Safety
     ///
-    /// `job` must have come from `HeapJob::<F>::into_job_ref`.
-    pub(crate) unsafe fn into_closure(job: JobRef) -> F {
+    /// `job` must have come from `ClosureJob::<F>::into_job_ref`.
+    pub(super) unsafe fn into_closure(job: JobRef) -> F {
         let (_, data) = job.into_parts();
         Self::take(data)
     }

@@ -46,7 +46,7 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn read(registry: &Registry) -> Metrics {
+    pub(super) fn read(registry: &Registry) -> Metrics {
         let (parked, woken) = registry.sleep.counts();
         let mut metrics = Metrics {
             threads: registry.threads(),

@@ -1,9 +1,25 @@
 //! Level 1: a fixed pool of worker threads with work-stealing deques that
 //! runs fire-and-forget jobs.
 //!
-//! This module knows nothing of results, cancellation or futures. Level 2
-//! reaches it through the crate-private seam at the bottom of this file: a
-//! type-erased [`JobRef`], [`submit`] and the current worker.
+//! This module knows nothing of results, cancellation or futures, and never
+//! names level 2 (`src/task/`). Beyond the public API and the seam below,
+//! everything in this directory is private to it.
+//!
+//! # The seam
+//!
+//! This is all that level 2 (`src/task/`), and `unwind.rs` (which reports a
+//! panic to the current worker's pool), use of level 1; the `pub(crate)`
+//! items of this directory are exactly these.
+//!
+//! | item | what level 2 uses it for |
+//! |---|---|
+//! | [`JobRef::from_pointer`], [`JobRef::into_parts`], [`JobData`], [`Ran`] | queueing a task as a type-erased job, and getting it back from the job's word |
+//! | [`submit`], [`Submit`] | queueing a new, woken or yielding task |
+//! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
+//! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
+//! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
+//! | [`WorkerThread`]: `waker`, `wait_until` | a waiting worker serving its pool until a task completes |
+//! | [`with_thread_waker`], [`with_own_parker`] (`park.rs`) | blocking until a waker fires, with a token of the wait's own |
 //!
 //! | file | what lives there |
 //! |---|---|
@@ -13,26 +29,34 @@
 //! | `registry.rs` | what the workers share: queues, sleep state, hooks, counters |
 //! | `worker.rs` | a worker's find-work loop and its thread-local |
 //! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
+//! | `park.rs` | how a thread blocks until a waker fires: each wait's own parker |
+//! | `join.rs` | [`join()`], fork-join with jobs on the caller's stack |
 //! | `global.rs` | the global pool |
 
 mod builder;
 mod global;
 mod job;
+mod join;
 mod metrics;
+mod park;
 mod queue;
 mod registry;
 mod sleep;
 mod worker;
 
 pub use builder::{Builder, MAX_THREADS};
+pub use join::join;
 pub use metrics::Metrics;
 
+// The seam (see the module doc); `Submit`, `submit` and `current_or_global`
+// are at the bottom of this file.
 pub(crate) use job::{JobData, JobRef, Ran};
+pub(crate) use park::{with_own_parker, with_thread_waker};
 pub(crate) use registry::{Extension, Registry};
 pub(crate) use worker::WorkerThread;
 
 use crate::sync::{Arc, Mutex, thread};
-use job::HeapJob;
+use job::ClosureJob;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -48,6 +72,23 @@ use std::time::{Duration, Instant};
 /// outside, runs everything already queued (and whatever that spawns), joins
 /// its threads and returns (see [`shutdown`](Self::shutdown)). The pool is
 /// `Send + Sync`; share it by reference or in an `Arc`.
+///
+/// # Its methods, and where they live
+///
+/// `impl ThreadPool` is spread over the files of the level each method
+/// belongs to, so that the pool's own files never name level 2:
+///
+/// | group | methods | source |
+/// |---|---|---|
+/// | construction | [`new`](Self::new), [`builder`](Self::builder) | `src/pool/mod.rs` (the [`Builder`] in `src/pool/builder.rs`) |
+/// | level 1 | [`execute`](Self::execute), [`try_execute`](Self::try_execute), [`metrics`](Self::metrics) | `src/pool/mod.rs` |
+/// | structured | [`join`](Self::join) | `src/pool/mod.rs` (its stack jobs in `src/pool/join.rs`) |
+/// | shutdown | [`shutdown`](Self::shutdown), [`shutdown_timeout`](Self::shutdown_timeout), the drop | `src/pool/mod.rs` |
+/// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
+///
+/// This page lists a module's submodules before its own impl blocks, and
+/// `src/task/` after `src/pool/`: level 2's methods therefore come last
+/// here, and the pool's own are all in `src/pool/mod.rs`, in this order.
 ///
 /// # Examples
 ///
@@ -126,6 +167,7 @@ impl<F> fmt::Display for ExecuteError<F> {
 
 impl<F> std::error::Error for ExecuteError<F> {}
 
+/// Construction.
 impl ThreadPool {
     /// A pool of `threads` workers; `0` means one per CPU.
     ///
@@ -162,10 +204,7 @@ impl ThreadPool {
         Builder::new()
     }
 
-    pub(crate) fn from_parts(
-        registry: Arc<Registry>,
-        handles: Vec<thread::JoinHandle<()>>,
-    ) -> ThreadPool {
+    fn from_parts(registry: Arc<Registry>, handles: Vec<thread::JoinHandle<()>>) -> ThreadPool {
         ThreadPool {
             registry,
             handles: Mutex::new(handles),
@@ -175,7 +214,10 @@ impl ThreadPool {
     pub(crate) fn registry(&self) -> &Arc<Registry> {
         &self.registry
     }
+}
 
+/// Level 1: fire and forget.
+impl ThreadPool {
     /// Queues `job` to run on the pool, and returns at once.
     ///
     /// Called on one of this pool's own workers, it pushes on that worker's
@@ -232,10 +274,10 @@ impl ThreadPool {
     where
         F: FnOnce() + Send + 'static,
     {
-        let job = HeapJob::into_job_ref(job);
-        submit(&self.registry, job, true).map_err(|job| ExecuteError {
-            // SAFETY: `job` is the `HeapJob<F>` made just above, refused.
-            job: unsafe { HeapJob::<F>::into_closure(job) },
+        let job = ClosureJob::into_job_ref(job);
+        submit(&self.registry, job, Submit::New).map_err(|job| ExecuteError {
+            // SAFETY: `job` is the `ClosureJob<F>` made just above, refused.
+            job: unsafe { ClosureJob::<F>::into_closure(job) },
         })
     }
 
@@ -256,7 +298,55 @@ impl ThreadPool {
     pub fn metrics(&self) -> Metrics {
         Metrics::read(&self.registry)
     }
+}
 
+/// Structured: fork-join (the machinery is in `join.rs`).
+impl ThreadPool {
+    /// Runs `a` and `b`, in parallel when a worker is free, and returns both
+    /// results: fork-join, like `rayon::join`.
+    ///
+    /// Both closures may borrow from the caller. Called on one of this pool's
+    /// workers, `b` is offered to the other workers while this one runs `a`,
+    /// and runs here afterwards if nobody took it; nothing is allocated.
+    /// From any other thread, the whole join runs on one of the pool's
+    /// workers and this thread waits until it is done: a thread outside any
+    /// pool blocks, a worker of another pool keeps serving its own pool
+    /// meanwhile. If the pool is shut down, both run on the calling thread.
+    ///
+    /// # Panics
+    ///
+    /// If `a` or `b` panics, after both have finished, with the panic of `a`
+    /// if both did.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn sum(pool: &taskpool::ThreadPool, values: &[u64]) -> u64 {
+    ///     if values.len() <= 1024 {
+    ///         return values.iter().sum();
+    ///     }
+    ///     let (left, right) = values.split_at(values.len() / 2);
+    ///     let (a, b) = pool.join(|| sum(pool, left), || sum(pool, right));
+    ///     a + b
+    /// }
+    ///
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let values: Vec<u64> = (1..=100_000).collect();
+    /// assert_eq!(sum(&pool, &values), 5_000_050_000);
+    /// ```
+    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce() -> RA + Send,
+        B: FnOnce() -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        join::join_on(self.registry(), a, b)
+    }
+}
+
+/// Shutdown.
+impl ThreadPool {
     /// Shuts the pool down and waits for it, keeping the `ThreadPool` value.
     ///
     /// From then on outside submissions are refused ([`try_execute`] hands the
@@ -377,7 +467,7 @@ pub fn execute<F>(job: F)
 where
     F: FnOnce() + Send + 'static,
 {
-    let job = HeapJob::into_job_ref(job);
+    let job = ClosureJob::into_job_ref(job);
     let pushed = WorkerThread::with_current(|worker| match worker {
         Some(worker) => {
             worker.push(job);
@@ -386,53 +476,50 @@ where
         None => Some(job),
     });
     if let Some(job) = pushed {
-        if submit(global::pool().registry(), job, true).is_err() {
+        if submit(global::pool().registry(), job, Submit::New).is_err() {
             unreachable!("the global pool is never shut down");
         }
     }
 }
 
 // ---------------------------------------------------------------------------
-// The seam level 2 uses.
+// The seam level 2 uses (the rest of it is re-exported at the top).
 // ---------------------------------------------------------------------------
 
+/// How a job is submitted: where it is queued, and when the pool refuses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Submit {
+    /// New work (a level-1 job, a new task): refused once shutdown began,
+    /// unless submitted from one of the pool's own workers.
+    New,
+    /// Work the pool accepted already (a woken task): refused only once the
+    /// pool terminated.
+    Wake,
+    /// Accepted work that yields: behind the work already queued, so that
+    /// the rest runs first (on a worker, its later queue; see `worker.rs`).
+    /// Refused like [`Submit::Wake`].
+    Yield,
+}
+
 /// Queues `job` on `registry`'s pool. On one of its own workers, the job goes
-/// on that worker's deque and is always accepted. From elsewhere it goes on
-/// the injector: refused (`Err(job)`) once shutdown began if `from_outside`,
-/// or only once the pool terminated if not (work the pool already accepted,
-/// such as a woken task).
+/// on that worker's deque (its later queue for [`Submit::Yield`]) and is
+/// always accepted. From elsewhere it goes on the injector, and is refused
+/// (`Err(job)`) as [`Submit`] says.
 #[inline]
-pub(crate) fn submit(registry: &Registry, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
-    submit_with(registry, job, from_outside, WorkerThread::push)
-}
-
-/// Queues a job behind the work already queued (a `yield`). On one of the
-/// pool's own workers it goes on that worker's later queue, behind the rest
-/// of its work (see `worker.rs`), and is always accepted; from elsewhere, on
-/// the injector, like a wake-up.
-pub(crate) fn submit_behind(registry: &Registry, job: JobRef) -> Result<(), JobRef> {
-    submit_with(registry, job, false, WorkerThread::push_later)
-}
-
-/// `push`es the job on the current worker if it is one of `registry`'s,
-/// injects it otherwise.
-#[inline]
-fn submit_with(
-    registry: &Registry,
-    job: JobRef,
-    from_outside: bool,
-    push: impl FnOnce(&WorkerThread, JobRef),
-) -> Result<(), JobRef> {
+pub(crate) fn submit(registry: &Registry, job: JobRef, how: Submit) -> Result<(), JobRef> {
     let job = WorkerThread::with_current(|worker| match worker {
         Some(worker) if worker.belongs_to(registry) => {
-            push(worker, job);
+            match how {
+                Submit::New | Submit::Wake => worker.push(job),
+                Submit::Yield => worker.push_later(job),
+            }
             None
         }
         _ => Some(job),
     });
     match job {
         None => Ok(()),
-        Some(job) => registry.inject(job, from_outside),
+        Some(job) => registry.inject(job, how),
     }
 }
 

@@ -14,17 +14,17 @@
 //!   (0.8: `push`, `pop`, `steal`, `is_empty`, `len`). A lock would
 //!   synchronise a pusher with every later reader and so hide a missing
 //!   fence in the sleep protocol (issue 10: removing the fence of
-//!   `Sleep::notify_pushed_locally` survived every model while this was a
+//!   `SleepState::notify_pushed_locally` survived every model while this was a
 //!   mutex). The jobs themselves sit in a `std` mutex that loom does not
 //!   see, indexed by those atomics, so which thread gets which job, and
 //!   what it may see of it, is decided by the atomics alone, as in
 //!   crossbeam.
 
 #[cfg(not(loom))]
-pub(crate) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
+pub(super) use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 #[cfg(loom)]
-pub(crate) use model::{Injector, Steal, Stealer, Worker};
+pub(super) use model::{Injector, Steal, Stealer, Worker};
 
 #[cfg(loom)]
 mod model {
@@ -35,32 +35,32 @@ mod model {
     /// The outcome of a steal, as in crossbeam-deque: a deque's thief
     /// reports `Retry` when it loses the race for a job.
     #[derive(Debug)]
-    pub(crate) enum Steal<T> {
+    pub(in crate::pool) enum Steal<T> {
         Empty,
         Success(T),
         Retry,
     }
 
     impl<T> Steal<T> {
-        pub(crate) fn is_success(&self) -> bool {
+        pub(in crate::pool) fn is_success(&self) -> bool {
             matches!(self, Steal::Success(_))
         }
     }
 
     /// A FIFO queue shared by everyone.
     #[derive(Debug)]
-    pub(crate) struct Injector<T>(Mutex<VecDeque<T>>);
+    pub(in crate::pool) struct Injector<T>(Mutex<VecDeque<T>>);
 
     impl<T> Injector<T> {
-        pub(crate) fn new() -> Self {
+        pub(in crate::pool) fn new() -> Self {
             Self(Mutex::new(VecDeque::new()))
         }
 
-        pub(crate) fn push(&self, item: T) {
+        pub(in crate::pool) fn push(&self, item: T) {
             self.0.lock().push_back(item);
         }
 
-        pub(crate) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
+        pub(in crate::pool) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {
             let mut source = self.0.lock();
             let Some(first) = source.pop_front() else {
                 return Steal::Empty;
@@ -72,11 +72,11 @@ mod model {
             Steal::Success(first)
         }
 
-        pub(crate) fn is_empty(&self) -> bool {
+        pub(in crate::pool) fn is_empty(&self) -> bool {
             self.0.lock().is_empty()
         }
 
-        pub(crate) fn len(&self) -> usize {
+        pub(in crate::pool) fn len(&self) -> usize {
             self.0.lock().len()
         }
     }
@@ -121,14 +121,14 @@ mod model {
     /// The owner's end of a deque: pushes, and pops the newest job (LIFO)
     /// or the oldest (FIFO).
     #[derive(Debug)]
-    pub(crate) struct Worker<T> {
+    pub(in crate::pool) struct Worker<T> {
         deque: Arc<Deque<T>>,
         fifo: bool,
     }
 
     /// A thief's end of a deque: takes the oldest job.
     #[derive(Debug)]
-    pub(crate) struct Stealer<T>(Arc<Deque<T>>);
+    pub(in crate::pool) struct Stealer<T>(Arc<Deque<T>>);
 
     impl<T> Clone for Stealer<T> {
         fn clone(&self) -> Self {
@@ -148,20 +148,20 @@ mod model {
             }
         }
 
-        pub(crate) fn new_lifo() -> Self {
+        pub(in crate::pool) fn new_lifo() -> Self {
             Self::with_flavor(false)
         }
 
-        pub(crate) fn new_fifo() -> Self {
+        pub(in crate::pool) fn new_fifo() -> Self {
             Self::with_flavor(true)
         }
 
-        pub(crate) fn stealer(&self) -> Stealer<T> {
+        pub(in crate::pool) fn stealer(&self) -> Stealer<T> {
             Stealer(self.deque.clone())
         }
 
         /// crossbeam-deque's `Worker::push` (without the resize).
-        pub(crate) fn push(&self, item: T) {
+        pub(in crate::pool) fn push(&self, item: T) {
             let deque = &*self.deque;
             // ORDERING: crossbeam's. Relaxed: only the owner writes `back`.
             let back = deque.back.load(Ordering::Relaxed);
@@ -171,13 +171,13 @@ mod model {
             // ORDERING: crossbeam's: a Release fence and a Release store
             // publish the job to a thief that reads the new `back`. There is
             // no SeqCst fence: a pusher that must not miss a sleeper fences
-            // itself (`Sleep::notify_pushed_locally`).
+            // itself (`SleepState::notify_pushed_locally`).
             fence(Ordering::Release);
             deque.back.store(back.wrapping_add(1), Ordering::Release);
         }
 
         /// crossbeam-deque's `Worker::pop`, both flavors.
-        pub(crate) fn pop(&self) -> Option<T> {
+        pub(in crate::pool) fn pop(&self) -> Option<T> {
             let deque = &*self.deque;
             // ORDERING: crossbeam's, here and below.
             let back = deque.back.load(Ordering::Relaxed);
@@ -220,7 +220,7 @@ mod model {
         }
 
         /// crossbeam-deque's `Worker::len`.
-        pub(crate) fn len(&self) -> usize {
+        pub(in crate::pool) fn len(&self) -> usize {
             // ORDERING: crossbeam's.
             let back = self.deque.back.load(Ordering::Relaxed);
             let front = self.deque.front.load(Ordering::SeqCst);
@@ -231,7 +231,7 @@ mod model {
     impl<T> Stealer<T> {
         /// crossbeam-deque's `Stealer::steal` (the epoch pin's fence made
         /// explicit).
-        pub(crate) fn steal(&self) -> Steal<T> {
+        pub(in crate::pool) fn steal(&self) -> Steal<T> {
             let deque = &*self.0;
             // ORDERING: crossbeam's, as in `Deque::stolen_len`, then a
             // SeqCst compare-exchange that claims the job.
@@ -252,15 +252,15 @@ mod model {
             }
         }
 
-        pub(crate) fn steal_batch_and_pop(&self, _dest: &Worker<T>) -> Steal<T> {
+        pub(in crate::pool) fn steal_batch_and_pop(&self, _dest: &Worker<T>) -> Steal<T> {
             self.steal()
         }
 
-        pub(crate) fn is_empty(&self) -> bool {
+        pub(in crate::pool) fn is_empty(&self) -> bool {
             self.0.stolen_len() <= 0
         }
 
-        pub(crate) fn len(&self) -> usize {
+        pub(in crate::pool) fn len(&self) -> usize {
             self.0.stolen_len().max(0) as usize
         }
     }

@@ -4,17 +4,18 @@
 //! A [`Registry`] outlives its [`ThreadPool`](crate::ThreadPool) for as long
 //! as a worker thread or a level-2 task still refers to it.
 
+use super::Submit;
 use super::job::JobRef;
 use super::queue::{Injector, Steal, Stealer};
-use super::sleep::{Refused, Sleep};
+use super::sleep::{Refused, SleepState};
 use crate::sync::{AtomicU64, Condvar, Mutex, OnceLock, Ordering};
 use crate::unwind::{self, Payload};
 use crossbeam_utils::CachePadded;
 
 /// Receives the payload of every panic nobody else observes.
-pub(crate) type PanicHandler = dyn Fn(Payload) + Send + Sync;
+pub(super) type PanicHandler = dyn Fn(Payload) + Send + Sync;
 /// `on_thread_start` / `on_thread_stop`, given the worker's index.
-pub(crate) type ThreadHook = dyn Fn(usize) + Send + Sync;
+pub(super) type ThreadHook = dyn Fn(usize) + Send + Sync;
 
 /// State a higher level keeps per pool, without the pool knowing its type.
 pub(crate) trait Extension: Send + Sync + 'static {
@@ -26,11 +27,11 @@ pub(crate) trait Extension: Send + Sync + 'static {
 }
 
 /// The thieves' ends of one worker's two queues (see `worker.rs`).
-pub(crate) struct WorkerQueues {
+pub(super) struct WorkerQueues {
     /// Its deque: the work it runs next, newest first.
-    pub(crate) now: Stealer<JobRef>,
+    pub(super) now: Stealer<JobRef>,
     /// Its FIFO of yielded work, which waits behind the rest.
-    pub(crate) later: Stealer<JobRef>,
+    pub(super) later: Stealer<JobRef>,
 }
 
 impl WorkerQueues {
@@ -46,15 +47,15 @@ impl WorkerQueues {
 /// Counters one worker writes and everyone may read. Only the owner writes,
 /// with a plain load and store, so counting costs no read-modify-write.
 #[derive(Debug, Default)]
-pub(crate) struct WorkerCounters {
-    pub(crate) executed: AtomicU64,
-    pub(crate) stolen: AtomicU64,
+pub(super) struct WorkerCounters {
+    pub(super) executed: AtomicU64,
+    pub(super) stolen: AtomicU64,
 }
 
 impl WorkerCounters {
     /// Adds `n` to a counter only this worker writes.
     #[inline]
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+    pub(super) fn add(counter: &AtomicU64, n: u64) {
         // ORDERING: Relaxed: the owner is the only writer, readers only want
         // a recent value.
         counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
@@ -63,13 +64,13 @@ impl WorkerCounters {
 
 /// The state shared by the workers and handles of one pool.
 pub(crate) struct Registry {
-    pub(crate) injector: Injector<JobRef>,
-    pub(crate) stealers: Box<[WorkerQueues]>,
-    pub(crate) counters: Box<[CachePadded<WorkerCounters>]>,
-    pub(crate) sleep: Sleep,
+    pub(super) injector: Injector<JobRef>,
+    pub(super) stealers: Box<[WorkerQueues]>,
+    pub(super) counters: Box<[CachePadded<WorkerCounters>]>,
+    pub(super) sleep: SleepState,
     panicked: AtomicU64,
     panic_handler: Option<Box<PanicHandler>>,
-    pub(crate) on_thread_stop: Option<Box<ThreadHook>>,
+    pub(super) on_thread_stop: Option<Box<ThreadHook>>,
     extension: OnceLock<Box<dyn Extension>>,
     exited: Mutex<usize>,
     all_exited: Condvar,
@@ -90,7 +91,7 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    pub(crate) fn new(
+    pub(super) fn new(
         stealers: Box<[WorkerQueues]>,
         panic_handler: Option<Box<PanicHandler>>,
         on_thread_stop: Option<Box<ThreadHook>>,
@@ -100,7 +101,7 @@ impl Registry {
             injector: Injector::new(),
             counters: (0..threads).map(|_| CachePadded::default()).collect(),
             stealers,
-            sleep: Sleep::new(threads),
+            sleep: SleepState::new(threads),
             panicked: AtomicU64::new(0),
             panic_handler,
             on_thread_stop,
@@ -116,12 +117,12 @@ impl Registry {
         self.stealers.len()
     }
 
-    /// Pushes a job on the injector. `from_outside` submissions are refused
+    /// Pushes a job on the injector. [`Submit::New`] submissions are refused
     /// once shutdown began; the others (work the pool already accepted, like
     /// a woken task) only once the pool terminated.
     #[inline]
-    pub(crate) fn inject(&self, job: JobRef, from_outside: bool) -> Result<(), JobRef> {
-        if let Err(Refused) = self.sleep.enter_submit(from_outside) {
+    pub(super) fn inject(&self, job: JobRef, how: Submit) -> Result<(), JobRef> {
+        if let Err(Refused) = self.sleep.enter_submit(how) {
             return Err(job);
         }
         self.injector.push(job);
@@ -130,7 +131,7 @@ impl Registry {
     }
 
     /// Takes one job from the injector, moving a batch more to `dest`.
-    pub(crate) fn steal_from_injector(
+    pub(super) fn steal_from_injector(
         &self,
         dest: &super::queue::Worker<JobRef>,
     ) -> Option<JobRef> {
@@ -144,12 +145,12 @@ impl Registry {
     }
 
     /// Is any queue of the pool non-empty?
-    pub(crate) fn has_queued_work(&self) -> bool {
+    pub(super) fn has_queued_work(&self) -> bool {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
 
     /// Jobs waiting in all queues (a snapshot; it may be stale at once).
-    pub(crate) fn queued(&self) -> usize {
+    pub(super) fn queued(&self) -> usize {
         self.injector.len() + self.stealers.iter().map(|s| s.len()).sum::<usize>()
     }
 
@@ -169,7 +170,7 @@ impl Registry {
         }
     }
 
-    pub(crate) fn panicked(&self) -> u64 {
+    pub(super) fn panicked(&self) -> u64 {
         // ORDERING: Relaxed: as in `report_panic`.
         self.panicked.load(Ordering::Relaxed)
     }
@@ -180,7 +181,7 @@ impl Registry {
         &**self.extension.get_or_init(make)
     }
 
-    pub(crate) fn run_quiescence_hook(&self) -> bool {
+    pub(super) fn run_quiescence_hook(&self) -> bool {
         match self.extension.get() {
             Some(extension) => match unwind::catch(|| extension.on_quiescent()) {
                 Ok(made_work) => made_work,
@@ -196,7 +197,7 @@ impl Registry {
     }
 
     /// Called by each worker thread as its very last step.
-    pub(crate) fn worker_exited(&self) {
+    pub(super) fn worker_exited(&self) {
         let mut exited = self.exited.lock();
         *exited += 1;
         if *exited == self.threads() {
@@ -206,7 +207,7 @@ impl Registry {
 
     /// Blocks until every worker thread has exited, or `deadline` passes.
     /// Returns `true` if they all exited.
-    pub(crate) fn wait_for_exit(&self, deadline: Option<std::time::Instant>) -> bool {
+    pub(super) fn wait_for_exit(&self, deadline: Option<std::time::Instant>) -> bool {
         let mut exited = self.exited.lock();
         while *exited < self.threads() {
             match deadline {

@@ -1,5 +1,6 @@
 #![doc = include_str!("sleep.md")]
 
+use super::Submit;
 use crate::sync::{AtomicU64, Mutex, Ordering, Parker, fence};
 use crossbeam_utils::CachePadded;
 
@@ -30,16 +31,16 @@ const _: () = assert!(crate::MAX_THREADS as u64 <= COUNT_MASK);
 
 /// A decoded copy of the sleep word.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Snapshot(u64);
+pub(super) struct SleepWord(u64);
 
-impl Snapshot {
-    pub(crate) fn sleeping(self) -> usize {
+impl SleepWord {
+    pub(super) fn sleeping(self) -> usize {
         ((self.0 >> SLEEPING_SHIFT) & COUNT_MASK) as usize
     }
-    pub(crate) fn searching(self) -> usize {
+    pub(super) fn searching(self) -> usize {
         ((self.0 >> SEARCHING_SHIFT) & COUNT_MASK) as usize
     }
-    pub(crate) fn blocked(self) -> usize {
+    pub(super) fn blocked(self) -> usize {
         ((self.0 >> BLOCKED_SHIFT) & COUNT_MASK) as usize
     }
     /// A submission that sees this word must wake a sleeper.
@@ -48,9 +49,9 @@ impl Snapshot {
     }
 }
 
-impl std::fmt::Debug for Snapshot {
+impl std::fmt::Debug for SleepWord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Snapshot")
+        f.debug_struct("SleepWord")
             .field("sleeping", &self.sleeping())
             .field("searching", &self.searching())
             .field("blocked", &self.blocked())
@@ -60,16 +61,16 @@ impl std::fmt::Debug for Snapshot {
 
 /// A decoded copy of the gate.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Gate(u64);
+pub(super) struct Gate(u64);
 
 impl Gate {
     fn submitting(self) -> u64 {
         self.0 & SUBMITTING_MASK
     }
-    pub(crate) fn is_closed(self) -> bool {
+    pub(super) fn is_closed(self) -> bool {
         self.0 & CLOSED != 0
     }
-    pub(crate) fn is_terminated(self) -> bool {
+    pub(super) fn is_terminated(self) -> bool {
         self.0 & TERMINATED != 0
     }
 }
@@ -77,11 +78,11 @@ impl Gate {
 /// A submission was refused: the pool is closed (for outside submitters) or
 /// terminated (for everyone).
 #[derive(Debug)]
-pub(crate) struct Refused;
+pub(super) struct Refused;
 
-/// How a worker left [`Sleep::sleep`].
+/// How a worker left [`SleepState::sleep`].
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Wakeup {
+pub(super) enum Wakeup {
     /// Awake and counted as searching: look for work (or at your condition).
     Searching,
     /// The pool terminated; `sweep` is set for the one worker that
@@ -89,17 +90,30 @@ pub(crate) enum Wakeup {
     Terminated { sweep: bool },
 }
 
+/// Why a worker sleeps; the sleep word counts blocked sleepers apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SleepKind {
+    /// Between jobs: it found nothing to run.
+    Idle,
+    /// Inside a job (waiting in a `join` or a blocking wait): the pool must
+    /// not terminate under it.
+    Blocked,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Sleeper {
     index: usize,
-    blocked: bool,
+    kind: SleepKind,
 }
 
 impl Sleeper {
     /// What this sleeper adds to the word while it is in the idle list,
     /// relative to being a searcher.
     fn registration(self) -> u64 {
-        let blocked = if self.blocked { BLOCKED_ONE } else { 0 };
+        let blocked = match self.kind {
+            SleepKind::Blocked => BLOCKED_ONE,
+            SleepKind::Idle => 0,
+        };
         (SLEEPING_ONE + blocked).wrapping_sub(SEARCHING_ONE)
     }
 }
@@ -116,7 +130,7 @@ struct Idle {
     generation: u64,
 }
 
-/// What [`Sleep::try_terminate`] found.
+/// What [`SleepState::try_terminate`] found.
 #[derive(Debug, PartialEq, Eq)]
 enum Terminate {
     /// `TERMINATED` is set; the caller sweeps and exits.
@@ -131,7 +145,7 @@ enum Terminate {
     Park,
 }
 
-/// What [`Sleep::leave_idle_for_hook`] did.
+/// What [`SleepState::leave_idle_for_hook`] did.
 #[derive(Debug)]
 enum ForHook {
     /// Left the idle list at this generation: run the hook.
@@ -145,7 +159,7 @@ enum ForHook {
 
 /// The sleep/wake state of one pool. See the module doc for the protocol.
 #[derive(Debug)]
-pub(crate) struct Sleep {
+pub(super) struct SleepState {
     /// The sleep word: written by workers.
     state: CachePadded<AtomicU64>,
     /// The gate: written by threads that push on the injector, and once
@@ -157,8 +171,8 @@ pub(crate) struct Sleep {
     wakeups: AtomicU64,
 }
 
-impl Sleep {
-    pub(crate) fn new(threads: usize) -> Self {
+impl SleepState {
+    pub(super) fn new(threads: usize) -> Self {
         assert!(threads <= crate::MAX_THREADS);
         Self {
             // Workers start as searchers: they look for work before sleeping.
@@ -180,20 +194,20 @@ impl Sleep {
         self.parkers.len()
     }
 
-    pub(crate) fn snapshot(&self) -> Snapshot {
+    pub(super) fn snapshot(&self) -> SleepWord {
         // ORDERING: SeqCst, like every access to the word that the protocol
         // reasons about (see the module doc); off the submit path.
-        Snapshot(self.state.load(Ordering::SeqCst))
+        SleepWord(self.state.load(Ordering::SeqCst))
     }
 
-    pub(crate) fn gate(&self) -> Gate {
+    pub(super) fn gate(&self) -> Gate {
         // ORDERING: SeqCst, as in `snapshot`: a sleeper reads the gate after
         // its fence, and termination is read after a park.
         Gate(self.gate.load(Ordering::SeqCst))
     }
 
     /// How many times workers parked, and were woken, since the pool started.
-    pub(crate) fn counts(&self) -> (u64, u64) {
+    pub(super) fn counts(&self) -> (u64, u64) {
         // ORDERING: Relaxed: statistics for `metrics`.
         (
             self.parks.load(Ordering::Relaxed),
@@ -202,7 +216,7 @@ impl Sleep {
     }
 
     /// A worker that found no work starts looking for it.
-    pub(crate) fn start_searching(&self) {
+    pub(super) fn start_searching(&self) {
         // ORDERING: SeqCst read-modify-write of the word; see the module doc.
         self.state.fetch_add(SEARCHING_ONE, Ordering::SeqCst);
     }
@@ -212,9 +226,9 @@ impl Sleep {
     /// may have skipped its wake-up because this worker was searching.
     /// Waking one unconditionally would put a second wake-up on the path of
     /// every lone job that arrives at an idle pool.
-    pub(crate) fn stop_searching(&self, more_work: impl FnOnce() -> bool) {
+    pub(super) fn stop_searching(&self, more_work: impl FnOnce() -> bool) {
         // ORDERING: SeqCst read-modify-write of the sleep word.
-        let before = Snapshot(self.state.fetch_sub(SEARCHING_ONE, Ordering::SeqCst));
+        let before = SleepWord(self.state.fetch_sub(SEARCHING_ONE, Ordering::SeqCst));
         debug_assert!(before.searching() > 0, "stop_searching without searching");
         if before.searching() == 1 && before.sleeping() > 0 {
             // ORDERING: pairs with a pusher's fence (Dekker): either it saw
@@ -228,11 +242,11 @@ impl Sleep {
 
     /// A worker pushed on its own deque: wake a sleeper if nobody searches.
     #[inline]
-    pub(crate) fn notify_pushed_locally(&self) {
+    pub(super) fn notify_pushed_locally(&self) {
         // ORDERING: pairs with the fence after a sleeper's registration
         // (Dekker): either we see the sleeper, or its recheck sees our push.
         fence(Ordering::SeqCst);
-        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        let now = SleepWord(self.state.load(Ordering::Relaxed));
         if now.needs_wake() {
             self.wake_one();
         }
@@ -242,23 +256,23 @@ impl Sleep {
     /// `notify_pushed_locally` without the fence (see
     /// `WorkerThread::push_for_join` for why that is enough).
     #[inline]
-    pub(crate) fn notify_pushed_for_join(&self) {
+    pub(super) fn notify_pushed_for_join(&self) {
         // ORDERING: Relaxed, with no fence: see `push_for_join` for why a
         // missed sleeper costs parallelism only.
-        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        let now = SleepWord(self.state.load(Ordering::Relaxed));
         if now.needs_wake() {
             self.wake_one();
         }
     }
 
-    /// Announces a push on the injector. `from_outside` submissions are
+    /// Announces a push on the injector. [`Submit::New`] submissions are
     /// refused once the pool is closed; the others (work the pool already
     /// accepted, like a woken task) only once it terminated.
     #[inline]
-    pub(crate) fn enter_submit(&self, from_outside: bool) -> Result<(), Refused> {
+    pub(super) fn enter_submit(&self, how: Submit) -> Result<(), Refused> {
         // ORDERING: SeqCst read-modify-write of the gate; see the module doc.
         let before = Gate(self.gate.fetch_add(SUBMITTING_ONE, Ordering::SeqCst));
-        if before.is_terminated() || (from_outside && before.is_closed()) {
+        if before.is_terminated() || (how == Submit::New && before.is_closed()) {
             self.leave_submit(false);
             return Err(Refused);
         }
@@ -268,14 +282,14 @@ impl Sleep {
     /// Ends what `enter_submit` began, after the push (or without one), and
     /// wakes a sleeper if nobody searches.
     #[inline]
-    pub(crate) fn leave_submit(&self, pushed: bool) {
+    pub(super) fn leave_submit(&self, pushed: bool) {
         // ORDERING: SeqCst read-modify-write of the gate: the terminating
         // worker's compare-exchange reads it, and with it our push.
         let before = Gate(self.gate.fetch_sub(SUBMITTING_ONE, Ordering::SeqCst));
         // ORDERING: pairs with the fence after a sleeper's registration
         // (Dekker): either we see the sleeper, or its recheck sees our push.
         fence(Ordering::SeqCst);
-        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        let now = SleepWord(self.state.load(Ordering::Relaxed));
         // A worker that saw this submission in flight did not declare the
         // pool quiescent; if it was the last in flight, let a worker re-check.
         let last_in_closed_pool = before.is_closed() && before.submitting() == 1;
@@ -286,13 +300,13 @@ impl Sleep {
 
     /// Begins shutdown: refuse outside submissions from now on. Returns
     /// `false` if it had already begun.
-    pub(crate) fn close(&self) -> bool {
+    pub(super) fn close(&self) -> bool {
         // ORDERING: SeqCst read-modify-write of the gate.
         let before = Gate(self.gate.fetch_or(CLOSED, Ordering::SeqCst));
         // ORDERING: as in `leave_submit`: if everyone sleeps, wake one, so
         // that quiescence gets evaluated.
         fence(Ordering::SeqCst);
-        let now = Snapshot(self.state.load(Ordering::Relaxed));
+        let now = SleepWord(self.state.load(Ordering::Relaxed));
         if !before.is_closed() && now.needs_wake() {
             self.wake_one();
         }
@@ -300,7 +314,7 @@ impl Sleep {
     }
 
     /// Wakes one sleeping worker, unless someone is searching already.
-    pub(crate) fn wake_one(&self) -> bool {
+    pub(super) fn wake_one(&self) -> bool {
         let mut idle = self.idle.lock();
         // Under the lock the idle list and the counts agree.
         let now = self.snapshot();
@@ -318,7 +332,7 @@ impl Sleep {
 
     /// Wakes worker `index` if it sleeps (a `join` it waits in may be done).
     /// A worker that is awake checks its condition before it sleeps again.
-    pub(crate) fn wake_worker(&self, index: usize) {
+    pub(super) fn wake_worker(&self, index: usize) {
         let mut idle = self.idle.lock();
         let Some(position) = idle.sleepers.iter().position(|s| s.index == index) else {
             return;
@@ -330,7 +344,7 @@ impl Sleep {
     }
 
     /// Stops the pool at once (a build that failed before any work existed).
-    pub(crate) fn terminate_now(&self) {
+    pub(super) fn terminate_now(&self) {
         let idle = self.idle.lock();
         // ORDERING: SeqCst read-modify-write of the gate.
         self.gate.fetch_or(CLOSED | TERMINATED, Ordering::SeqCst);
@@ -339,8 +353,8 @@ impl Sleep {
 
     /// Puts worker `index` to sleep until it is woken, and returns how it
     /// left. The caller must be counted as searching (it is again on
-    /// `Wakeup::Searching`). `blocked` says the worker is inside a job (so the
-    /// pool must not terminate under it). `has_work` is the recheck: every
+    /// `Wakeup::Searching`). `kind` says whether the worker is inside a job
+    /// (so the pool must not terminate under it). `has_work` is the recheck: every
     /// queue, plus whatever else the caller waits for. `on_quiescent` runs
     /// when this worker finds the closed pool empty and everyone asleep; it
     /// returns `true` if it made work.
@@ -350,14 +364,14 @@ impl Sleep {
     /// idle list to run it, counted as neither sleeping nor searching, like
     /// a worker inside a job: meanwhile no other worker sees every worker
     /// asleep, so none terminates the pool under it.
-    pub(crate) fn sleep(
+    pub(super) fn sleep(
         &self,
         index: usize,
-        blocked: bool,
+        kind: SleepKind,
         has_work: impl Fn() -> bool,
         on_quiescent: impl Fn() -> bool,
     ) -> Wakeup {
-        let sleeper = Sleeper { index, blocked };
+        let sleeper = Sleeper { index, kind };
         // Once this worker ran the hook and it made nothing: the idle list's
         // generation just after this worker left the list to run it.
         let mut hook_ran_at = None;
@@ -416,7 +430,7 @@ impl Sleep {
     /// Puts `sleeper` on the idle list and moves it from searching to
     /// sleeping; returns the sleep word just after, or `None` if the pool
     /// terminated.
-    fn register(&self, sleeper: Sleeper) -> Option<Snapshot> {
+    fn register(&self, sleeper: Sleeper) -> Option<SleepWord> {
         let mut idle = self.idle.lock();
         if self.gate().is_terminated() {
             return None;
@@ -431,7 +445,7 @@ impl Sleep {
         let before = self
             .state
             .fetch_add(sleeper.registration(), Ordering::SeqCst);
-        Some(Snapshot(before.wrapping_add(sleeper.registration())))
+        Some(SleepWord(before.wrapping_add(sleeper.registration())))
     }
 
     /// Takes a registered sleeper back off the idle list; if a waker took it
@@ -484,7 +498,7 @@ impl Sleep {
     /// which made nothing), the sleep word is still the caller's
     /// `registered`, no sleeper is blocked inside a job, the pool is closed,
     /// and nobody is submitting.
-    fn try_terminate(&self, registered: Snapshot, generation: u64) -> Terminate {
+    fn try_terminate(&self, registered: SleepWord, generation: u64) -> Terminate {
         let idle = self.idle.lock();
         // Under the idle lock, with every worker asleep, neither the sleep
         // word nor the generation can change: only wake-ups and

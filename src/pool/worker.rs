@@ -5,7 +5,7 @@
 //!
 //! Each worker has two queues: its *deque*, where the work it submits goes,
 //! and its *later* queue (FIFO), where work goes that asked to wait behind
-//! the rest (a yield, `pool::submit_behind`).
+//! the rest (a yield, `Submit::Yield`).
 //!
 //! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first (if it holds
 //!    any), so that outside submissions never starve behind a worker that
@@ -34,7 +34,7 @@
 use super::job::{JobRef, Ran};
 use super::queue::{Steal, Stealer, Worker};
 use super::registry::{Registry, ThreadHook, WorkerCounters};
-use super::sleep::Wakeup;
+use super::sleep::{SleepKind, Wakeup};
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
 use crate::unwind::{self, AbortIfPanic, Payload};
 use std::cell::Cell;
@@ -45,12 +45,12 @@ use std::task::{Wake, Waker};
 /// A prime, so that it does not beat in step with a program's own period;
 /// small, because the look is cheap (an `is_empty` check of the injector's
 /// two indices) and an outside job waits behind this many local ones.
-pub(crate) const INJECTOR_INTERVAL: u32 = 17;
+pub(super) const INJECTOR_INTERVAL: u32 = 17;
 
 /// How many jobs a worker takes from elsewhere before it looks at its later
 /// queue first: the most a yielded job waits behind work queued after it.
 /// A prime other than [`INJECTOR_INTERVAL`], so the two looks rarely meet.
-pub(crate) const LATER_INTERVAL: u32 = 31;
+pub(super) const LATER_INTERVAL: u32 = 31;
 
 thread_local! {
     // loom's `thread_local!` takes no `const` initializer.
@@ -129,7 +129,7 @@ impl WorkerThread {
     /// Is the current thread one of `registry`'s workers: in its main loop,
     /// or running its `on_thread_stop` hook? Such a thread must never wait
     /// for the pool's workers to exit.
-    pub(crate) fn is_worker_of(registry: &Registry) -> bool {
+    pub(super) fn is_worker_of(registry: &Registry) -> bool {
         Self::with_current(|worker| worker.is_some_and(|worker| worker.belongs_to(registry)))
             || STOPPING.with(|stopping| ptr::eq(stopping.get(), registry))
     }
@@ -140,7 +140,7 @@ impl WorkerThread {
 
     /// Pushes a job on this worker's own deque, waking a sleeper if needed.
     #[inline]
-    pub(crate) fn push(&self, job: JobRef) {
+    pub(super) fn push(&self, job: JobRef) {
         self.deque.push(job);
         if !self.in_quiescence_hook.get() {
             self.registry.sleep.notify_pushed_locally();
@@ -155,7 +155,7 @@ impl WorkerThread {
     /// race the fence closes costs parallelism, never progress; and a join
     /// is cheap enough that the fence would be a large part of it.
     #[inline]
-    pub(crate) fn push_for_join(&self, job: JobRef) {
+    pub(super) fn push_for_join(&self, job: JobRef) {
         self.deque.push(job);
         self.registry.sleep.notify_pushed_for_join();
     }
@@ -163,7 +163,7 @@ impl WorkerThread {
     /// Queues a job behind all of this worker's other work (a yield),
     /// waking a sleeper if needed.
     #[inline]
-    pub(crate) fn push_later(&self, job: JobRef) {
+    pub(super) fn push_later(&self, job: JobRef) {
         self.later.push(job);
         if !self.in_quiescence_hook.get() {
             self.registry.sleep.notify_pushed_locally();
@@ -172,13 +172,13 @@ impl WorkerThread {
 
     /// Pops the newest job of this worker's own deque.
     #[inline]
-    pub(crate) fn pop_local(&self) -> Option<JobRef> {
+    pub(super) fn pop_local(&self) -> Option<JobRef> {
         self.deque.pop()
     }
 
     /// Runs one job through the unwind door and counts it.
     #[inline]
-    pub(crate) fn execute(&self, job: JobRef) {
+    pub(super) fn execute(&self, job: JobRef) {
         match unwind::catch(|| job.run()) {
             Ok(Ran::Work) => WorkerCounters::add(&self.counters().executed, 1),
             Ok(Ran::Nothing) => {}
@@ -191,7 +191,7 @@ impl WorkerThread {
 
     /// One pass through the find-work order (see the module doc).
     #[inline]
-    pub(crate) fn find_work(&self) -> Option<JobRef> {
+    pub(super) fn find_work(&self) -> Option<JobRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
         if tick % INJECTOR_INTERVAL == 0 && !self.registry.injector.is_empty() {
@@ -346,7 +346,7 @@ impl WorkerThread {
             }
             let wake = sleep.sleep(
                 self.index,
-                true,
+                SleepKind::Blocked,
                 || done() || self.registry.has_queued_work(),
                 || self.quiescence_hook(),
             );
@@ -402,7 +402,7 @@ impl WorkerThread {
             }
             let wake = sleep.sleep(
                 self.index,
-                false,
+                SleepKind::Idle,
                 || self.registry.has_queued_work(),
                 || self.quiescence_hook(),
             );
@@ -419,7 +419,7 @@ impl WorkerThread {
     }
 
     fn main_loop(&self) {
-        // Workers start counted as searchers (see `Sleep::new`).
+        // Workers start counted as searchers (see `SleepState::new`).
         let mut searching = true;
         while let Some(job) = self.next_job(&mut searching) {
             self.execute(job);
@@ -439,7 +439,7 @@ impl WorkerThread {
 /// reports whether its start hook succeeded, then waits for `build` to say
 /// whether the pool goes ahead.
 #[derive(Debug, Default)]
-pub(crate) struct Startup {
+pub(super) struct Startup {
     state: Mutex<StartupState>,
     changed: Condvar,
 }
@@ -473,7 +473,7 @@ impl Startup {
     }
 
     /// Waits for `threads` reports; returns the first failure, if any.
-    pub(crate) fn wait_for_reports(&self, threads: usize) -> Option<(usize, Payload)> {
+    pub(super) fn wait_for_reports(&self, threads: usize) -> Option<(usize, Payload)> {
         let mut state = self.state.lock();
         while state.reported < threads {
             self.changed.wait(&mut state);
@@ -482,19 +482,19 @@ impl Startup {
     }
 
     /// Tells every started thread whether the pool goes ahead.
-    pub(crate) fn decide(&self, go: bool) {
+    pub(super) fn decide(&self, go: bool) {
         self.state.lock().go = Some(go);
         self.changed.notify_all();
     }
 }
 
 /// What a worker thread needs besides its registry.
-pub(crate) struct WorkerStart {
-    pub(crate) index: usize,
-    pub(crate) deque: Worker<JobRef>,
-    pub(crate) later: Worker<JobRef>,
-    pub(crate) startup: Arc<Startup>,
-    pub(crate) on_start: Option<std::sync::Arc<ThreadHook>>,
+pub(super) struct WorkerStart {
+    pub(super) index: usize,
+    pub(super) deque: Worker<JobRef>,
+    pub(super) later: Worker<JobRef>,
+    pub(super) startup: Arc<Startup>,
+    pub(super) on_start: Option<std::sync::Arc<ThreadHook>>,
 }
 
 /// The body of every worker thread.
@@ -503,7 +503,7 @@ pub(crate) struct WorkerStart {
 /// pool's own code, and ends in `worker_exited`, which `shutdown` waits for:
 /// a panic anywhere outside the user's code aborts the process with a
 /// message rather than leave `shutdown` waiting forever.
-pub(crate) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
+pub(super) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
     let guard = AbortIfPanic(
         "a worker thread panicked in its main loop or exit bookkeeping; \
          shutdown would wait for it forever",

@@ -2,14 +2,12 @@
 //! freeing a task whose body and extra types are known. Each `Typed<B, X>`
 //! is one [`TaskVTable`]; `raw.rs` reaches this code only through it.
 
-use super::raw::{
-    Body, Cell, Extra, Header, Promise, RawTask, Submit, TaskVTable, report_panic_here,
-};
+use super::raw::{Body, Cell, Extra, Header, Promise, RawTask, TaskVTable};
 use super::state::{Completed, Outcome, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{JobData, Ran};
-use crate::unwind;
+use crate::pool::{JobData, Ran, Submit};
+use crate::unwind::{self, report_panic_here};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -117,7 +115,7 @@ impl<B: Body, X: Extra> Typed<B, X> {
     /// body is gone and the output is in the stage.
     fn poll_body(task: &RawTask) -> Poll<Outcome> {
         let cell = Self::cell(task);
-        let waker = waker_ref::<B, X>(task);
+        let waker = waker_ref(task);
         let mut cx = Context::from_waker(&waker);
         let polled = cell.stage.with_mut(|stage| {
             // SAFETY: RUNNING gives us the stage; before completion the body

@@ -15,6 +15,7 @@
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
+//! | `futures.rs` | futures on the pool: `spawn_async`'s allocation, [`block_on`](crate::block_on), [`yield_now`](crate::yield_now), the live list that shutdown cancels |
 //!
 //! # The contract
 //!
@@ -29,6 +30,7 @@
 //!   or the completing thread when no handle remains.
 
 mod combinators;
+mod futures;
 mod handle;
 mod harness;
 pub(crate) mod raw;
@@ -37,13 +39,12 @@ mod wait;
 mod waker;
 
 pub use combinators::{when_all, when_any};
+pub use futures::{YieldNow, block_on, yield_now};
 pub use handle::{JoinHandle, Task};
-
-pub(crate) use wait::with_thread_waker;
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, Registry, ThreadPool};
+use crate::pool::{self, Registry, Submit, ThreadPool};
 use crate::sync::{Arc, Mutex};
 use raw::{Closure, Extra, RawTask};
 use state::State;
@@ -74,6 +75,7 @@ impl Extra for OwnToken {
     }
 }
 
+/// Level 2: tasks with results.
 impl ThreadPool {
     /// Runs `f` on the pool and returns a [`Task`] for its result: level 2,
     /// like .NET's `Task.Run`.
@@ -155,7 +157,7 @@ impl ThreadPool {
             target.cancel_unstarted();
         });
         *registration.lock() = Some(cancels_unstarted);
-        entry.submit_to(self.registry(), raw::Submit::New);
+        entry.submit_to(self.registry(), Submit::New);
         task
     }
 
@@ -186,7 +188,7 @@ impl ThreadPool {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        crate::executor::spawn_async(self.registry(), future)
+        futures::spawn_async(self.registry(), future)
     }
 }
 
@@ -252,7 +254,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    pool::current_or_global(|registry| crate::executor::spawn_async(registry, future))
+    pool::current_or_global(|registry| futures::spawn_async(registry, future))
 }
 
 /// Allocates a closure task on `registry`'s pool and queues it.
@@ -263,7 +265,7 @@ where
     X: Extra,
 {
     let (task, entry) = allocate_closure(registry, f, extra);
-    entry.submit_to(registry, raw::Submit::New);
+    entry.submit_to(registry, Submit::New);
     task
 }
 
@@ -296,7 +298,7 @@ where
     let pool = antecedent.raw().pool().cloned();
     let continuation = async move { f(antecedent.await) };
     match pool {
-        Some(pool) => crate::executor::spawn_async(&pool, continuation),
+        Some(pool) => futures::spawn_async(&pool, continuation),
         None => spawn_async(continuation),
     }
 }

@@ -23,15 +23,19 @@
 //! This file holds the layout and the type-erased side ([`RawTask`], one
 //! counted reference); `harness.rs` the typed side that runs, completes and
 //! frees a task of known body type; `waker.rs` the wakers of async tasks.
-//! Those three files are the only ones that reach into the allocation.
+//! Those three files are the only ones that reach into the allocation's
+//! fields. Tasks are made through [`RawTask::allocate`] in three places, each
+//! turning exactly the references it counted into `RawTask`s with
+//! [`RawTask::from_raw`]: `mod.rs` (closure tasks), `futures.rs` (async
+//! tasks) and this file (promises).
 
 use super::harness::Typed;
 use super::state::{Outcome, State, ToCancelled, ToRunning};
 
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, JobData, JobRef, Ran, Registry, WorkerThread};
+use crate::pool::{self, JobData, JobRef, Ran, Registry, Submit, WorkerThread};
 use crate::sync::{Arc, UnsafeCell};
-use crate::unwind::{self, Payload};
+use crate::unwind::{self, Payload, report_panic_here};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -165,20 +169,6 @@ pub(super) struct TaskVTable {
     pub(super) dealloc: unsafe fn(NonNull<Header>),
 }
 
-/// How a task is queued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Submit {
-    /// A new task: like an outside submission, refused once shutdown began
-    /// (unless from the pool's own worker).
-    New,
-    /// A woken task: work the pool accepted already, refused only once the
-    /// pool terminated.
-    Wake,
-    /// A task woken while it was polled (it yielded): behind the work
-    /// already queued (`pool::submit_behind`), so that it runs first.
-    Yield,
-}
-
 /// One counted reference to a task; dropping it releases the reference.
 pub(crate) struct RawTask {
     header: NonNull<Header>,
@@ -300,11 +290,7 @@ impl RawTask {
     /// Queues the task on `pool`, which the caller keeps alive for the
     /// whole call (it holds the `ThreadPool`, or is one of its workers).
     pub(crate) fn submit_to(self, pool: &Registry, how: Submit) {
-        let refused = match how {
-            Submit::New => pool::submit(pool, self.into_job(), true),
-            Submit::Wake => pool::submit(pool, self.into_job(), false),
-            Submit::Yield => pool::submit_behind(pool, self.into_job()),
-        };
+        let refused = pool::submit(pool, self.into_job(), how);
         if let Err(job) = refused {
             // SAFETY: the job was made by `into_job` just above.
             let task = unsafe { RawTask::from_job(job) };
@@ -536,18 +522,4 @@ pub(crate) fn new_promise<T: Send + 'static>() -> (RawTask, RawTask) {
     let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), None);
     // SAFETY: `new_running` counts two references, taken here once each.
     unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) }
-}
-
-/// Reports a panic to the current worker's pool, or drops it.
-pub(crate) fn report_panic_here(payload: Payload) {
-    let unreported = WorkerThread::with_current(|worker| match worker {
-        Some(worker) => {
-            worker.registry().report_panic(payload);
-            None
-        }
-        None => Some(payload),
-    });
-    if let Some(payload) = unreported {
-        unwind::drop_payload(payload);
-    }
 }

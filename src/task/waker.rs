@@ -2,15 +2,16 @@
 //! `Waker` holds one counted reference. A wake-up queues the same task
 //! allocation again: nothing is allocated per wake-up.
 
-use super::raw::{Body, Extra, RawTask, Submit};
+use super::raw::RawTask;
 use super::state::Notified;
+use crate::pool::Submit;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 /// A waker for `task` that borrows the caller's reference (no count change);
 /// valid while `task` is.
-pub(super) fn waker_ref<B: Body, X: Extra>(task: &RawTask) -> ManuallyDrop<Waker> {
+pub(super) fn waker_ref(task: &RawTask) -> ManuallyDrop<Waker> {
     let raw = RawWaker::new(
         task.header_ptr().as_ptr().cast_const().cast(),
         waker_vtable(),

@@ -1,7 +1,7 @@
 //! Futures on the pool: `spawn_async`, `block_on`, `yield_now`, and the list
 //! of live async tasks that shutdown cancels.
 //!
-//! An async task is a level-2 task whose body is a future (see `task/raw.rs`):
+//! An async task is a level-2 task whose body is a future (see `raw.rs`):
 //! a worker polls it when it is queued, and its waker queues the same
 //! allocation again. Between polls the task is in no queue: only its wakers,
 //! its handle and the pool's *live list* refer to it. At shutdown, when the
@@ -9,10 +9,11 @@
 //! (this module's [`LiveTasks`]) to cancel every async task still waiting,
 //! so that shutdown never waits for a timer or an outside event.
 
-use crate::pool::{Extension, Registry, WorkerThread};
+use super::Task;
+use super::raw::{Async, Extra, RawTask};
+use super::state::State;
+use crate::pool::{Extension, Registry, Submit, WorkerThread, with_thread_waker};
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
-use crate::task::raw::{Async, Extra, RawTask, Submit};
-use crate::task::{Task, with_thread_waker};
 use crossbeam_utils::CachePadded;
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -139,7 +140,7 @@ where
     let header = RawTask::allocate(
         Async(future),
         LiveSlot::default(),
-        crate::task::state::State::new_scheduled(1),
+        State::new_scheduled(1),
         Some(registry.clone()),
     );
     // SAFETY: `new_scheduled(1)` counts three references: the handle's,

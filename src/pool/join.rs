@@ -10,14 +10,15 @@
 //! have finished. From outside the pool, `join` sends itself to a worker and
 //! blocks until it is done.
 
-use crate::pool::{self, JobData, JobRef, Ran, Registry, ThreadPool, WorkerThread};
+use super::park::with_thread_waker;
+use super::{JobData, JobRef, Ran, Registry, Submit, WorkerThread};
 use crate::sync::{AtomicBool, Ordering, UnsafeCell};
-use crate::task::with_thread_waker;
 use crate::unwind::{self, AbortIfPanic, Payload};
 use std::ptr::NonNull;
 use std::task::Waker;
 
 /// Who waits for a stack job, and how to wake them once it is done.
+#[derive(Clone)]
 enum Owner {
     /// A worker of the pool the job was pushed on, by index.
     Worker(usize),
@@ -94,18 +95,15 @@ where
         job.result.with_mut(|slot| unsafe { *slot = Some(result) });
         // Read how to wake the owner before setting `done`: once it is set,
         // the owner may return and its stack, with this job, is gone.
-        let wake = match &job.owner {
-            Owner::Worker(index) => Wake::Worker(*index),
-            Owner::Thread(waker) => Wake::Thread(waker.clone()),
-        };
+        let owner = job.owner.clone();
         // ORDERING: Release pairs with the Acquire load in `is_done`.
         job.done.store(true, Ordering::Release);
-        match wake {
-            Wake::Worker(index) => WorkerThread::with_current(|worker| {
+        match owner {
+            Owner::Worker(index) => WorkerThread::with_current(|worker| {
                 let worker = worker.expect("a worker's job runs on a worker of its pool");
                 worker.registry().sleep.wake_worker(index);
             }),
-            Wake::Thread(waker) => waker.wake(),
+            Owner::Thread(waker) => waker.wake(),
         }
         Ran::Work
     }
@@ -120,58 +118,9 @@ where
     }
 }
 
-enum Wake {
-    Worker(usize),
-    Thread(Waker),
-}
-
-impl ThreadPool {
-    /// Runs `a` and `b`, in parallel when a worker is free, and returns both
-    /// results: fork-join, like `rayon::join`.
-    ///
-    /// Both closures may borrow from the caller. Called on one of this pool's
-    /// workers, `b` is offered to the other workers while this one runs `a`,
-    /// and runs here afterwards if nobody took it; nothing is allocated.
-    /// From any other thread, the whole join runs on one of the pool's
-    /// workers and this thread waits until it is done: a thread outside any
-    /// pool blocks, a worker of another pool keeps serving its own pool
-    /// meanwhile. If the pool is shut down, both run on the calling thread.
-    ///
-    /// # Panics
-    ///
-    /// If `a` or `b` panics, after both have finished, with the panic of `a`
-    /// if both did.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// fn sum(pool: &taskpool::ThreadPool, values: &[u64]) -> u64 {
-    ///     if values.len() <= 1024 {
-    ///         return values.iter().sum();
-    ///     }
-    ///     let (left, right) = values.split_at(values.len() / 2);
-    ///     let (a, b) = pool.join(|| sum(pool, left), || sum(pool, right));
-    ///     a + b
-    /// }
-    ///
-    /// let pool = taskpool::ThreadPool::new(2);
-    /// let values: Vec<u64> = (1..=100_000).collect();
-    /// assert_eq!(sum(&pool, &values), 5_000_050_000);
-    /// ```
-    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
-    where
-        A: FnOnce() -> RA + Send,
-        B: FnOnce() -> RB + Send,
-        RA: Send,
-        RB: Send,
-    {
-        join_on(self.registry(), a, b)
-    }
-}
-
 /// Runs `a` and `b`, in parallel when a worker is free, on the current
 /// worker's pool (or the global pool), and returns both results; see
-/// [`ThreadPool::join`].
+/// [`ThreadPool::join`](crate::ThreadPool::join).
 ///
 /// # Panics
 ///
@@ -208,12 +157,12 @@ where
         Some(results) => results,
         None => {
             let (a, b) = closures.take().expect("taken once");
-            pool::current_or_global(|registry| join_on(registry, a, b))
+            super::current_or_global(|registry| join_on(registry, a, b))
         }
     }
 }
 
-fn join_on<A, B, RA, RB>(registry: &Registry, a: A, b: B) -> (RA, RB)
+pub(super) fn join_on<A, B, RA, RB>(registry: &Registry, a: A, b: B) -> (RA, RB)
 where
     A: FnOnce() -> RA + Send,
     B: FnOnce() -> RB + Send,
@@ -294,7 +243,8 @@ where
         // SAFETY: `job` stays on this frame, which waits below until it is
         // done (a panic of ours meanwhile aborts), or gets it back refused
         // and never queued.
-        if registry.inject(unsafe { job.as_job_ref() }, true).is_err() {
+        let job_ref = unsafe { job.as_job_ref() };
+        if registry.inject(job_ref, Submit::New).is_err() {
             guard.disarm();
             return finish_one(job.run_here());
         }
