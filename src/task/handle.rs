@@ -124,6 +124,12 @@ impl<T: Send + 'static> Task<T> {
     /// did. The task stays usable either way: join it, await it, or wait
     /// again. This never runs the task or other work on the calling thread.
     ///
+    /// It takes `&mut self` on purpose (so the binding must be `let mut`):
+    /// a handle has one waiter slot, which a wait fills with its waker, and
+    /// `&mut` makes sure that no other wait or poll of the same handle uses
+    /// the slot meanwhile, without a lock. Share the result, not the handle:
+    /// to wait from several threads, `join` once and send the value.
+    ///
     /// # Examples
     ///
     /// ```

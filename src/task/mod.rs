@@ -113,6 +113,10 @@ impl ThreadPool {
     /// returning `Err(Cancelled)` ends the task cancelled.
     /// [`Task::cancel`] cancels the task's own token (not `token`).
     ///
+    /// `f` returns `Result<T, Cancelled>` on purpose, so that `own.check()?`
+    /// works inside it: a closure that never stops early still writes its
+    /// value as `Ok(value)` (`|_| Ok(42)`).
+    ///
     /// # Examples
     ///
     /// ```
