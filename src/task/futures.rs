@@ -230,12 +230,15 @@ fn block_on_worker<F: Future>(worker: &WorkerThread, mut future: Pin<&mut F>) ->
     }
 }
 
-/// Yields once (a cooperative `yield`): the task is queued again behind the
-/// work already queued, so that the rest runs before it continues: its
+/// Lets the rest of the pool's work run before this task goes on.
+///
+/// Awaiting it queues the task again, behind the work already queued: its
 /// worker's own jobs, the pool's outside submissions, and the other tasks
-/// that yielded, in turn. Neither side starves the other: a worker that keeps
-/// receiving work still comes back to its yielded tasks every few dozen
-/// jobs, so a yielder may then go on before work queued after it.
+/// that yielded, in turn.
+///
+/// Neither side starves the other. A worker that keeps receiving work still
+/// comes back to its yielded tasks every few dozen jobs, so a yielder may
+/// then go on before work that was queued after it.
 ///
 /// # Examples
 ///

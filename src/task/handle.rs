@@ -161,18 +161,20 @@ impl<T: Send + 'static> Task<T> {
         self.raw.state().load().is_complete()
     }
 
-    /// Requests cancellation, and says whether the task was stopped before
-    /// it started.
+    /// Requests cancellation; returns whether the task was stopped before it
+    /// started.
     ///
-    /// Returns `true` if the task had not started: it now never will, and
-    /// ends cancelled (its closure or future is dropped on this thread). One
-    /// atomic transition decides between this and a worker starting it, so
-    /// exactly one wins. Returns `false` if it had already started or
-    /// finished. Either way the task's own token is cancelled: a closure from
-    /// [`spawn_with_token`](crate::ThreadPool::spawn_with_token) can stop
-    /// cooperatively (`token.check()?`), and an async task is dropped at its
-    /// next `.await`; a plain [`spawn`](crate::ThreadPool::spawn) closure
-    /// that has started runs to completion.
+    /// `true`: the task had not started. It now never will, and ends
+    /// cancelled; its closure or future is dropped on this thread. One atomic
+    /// transition decides between this call and a worker starting the task,
+    /// so exactly one of them wins.
+    ///
+    /// `false`: the task had already started or finished. What happens next
+    /// depends on the kind of task. A closure from
+    /// [`spawn_with_token`](crate::ThreadPool::spawn_with_token) sees its own
+    /// token cancelled and can stop cooperatively (`token.check()?`). An
+    /// async task is dropped at its next `.await` and ends cancelled. A plain
+    /// [`spawn`](crate::ThreadPool::spawn) closure runs to completion.
     ///
     /// # Examples
     ///
