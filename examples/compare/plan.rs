@@ -1,6 +1,6 @@
 //! What the compare example measures: the workloads in table order, the
-//! rows each one fills, and the goals from DESIGN.md's performance
-//! contract.
+//! rows each one fills, and their goals (the "Goals" section of
+//! `benches/README.md` gives the reason for each).
 
 use crate::context::Context;
 use crate::harness::contender::Contender;
@@ -55,7 +55,7 @@ impl Group {
     }
 }
 
-/// A target from DESIGN.md's performance contract, for "ours" columns.
+/// A goal for "ours" columns; `benches/README.md` ("Goals") says why.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Goal {
     /// At most this times the best peer.
@@ -130,7 +130,7 @@ impl Row {
         self
     }
 
-    /// A goal DESIGN.md sets for one level only (level 1's bytes per job
+    /// A goal for one level only (level 1's bytes per job
     /// say nothing about a task, which also holds a result slot).
     fn goal_for(mut self, column: &'static str, goal: Goal) -> Row {
         self.goals.push((Some(column), goal));

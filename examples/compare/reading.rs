@@ -1,6 +1,6 @@
 //! A short plain-language reading of the table, generated from its numbers:
 //! where each of our columns wins and loses against the best peer, and how
-//! it stands against the goals of DESIGN.md's performance contract.
+//! it stands against the goals in `benches/README.md` ("Goals").
 
 use crate::harness::workloads::Via;
 use crate::plan::Goal;
@@ -81,10 +81,7 @@ pub fn reading(results: &Results) -> String {
         }
         let goals = goal_lines(results, column);
         if !goals.is_empty() {
-            let _ = writeln!(
-                out,
-                "- Against the goals of DESIGN.md's performance contract:"
-            );
+            let _ = writeln!(out, "- Against the goals (benches/README.md, \"Goals\"):");
             for line in goals {
                 let _ = writeln!(out, "  {line}");
             }
