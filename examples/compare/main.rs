@@ -10,11 +10,11 @@
 mod chart;
 mod cli;
 mod context;
+mod goals;
 mod harness;
 mod json;
 mod measure;
 mod plan;
-mod reading;
 mod render;
 mod results;
 mod scaling;

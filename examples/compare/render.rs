@@ -2,8 +2,8 @@
 //! labels mean, one line per row, and the goals. The details (titles with
 //! sizes, best peer names) are in the JSON and `benches/README.md`.
 
+use crate::goals;
 use crate::harness::workloads::Via;
-use crate::reading;
 use crate::results::{Cell, Results};
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -82,7 +82,7 @@ pub fn report(results: &Results) -> String {
         }
     }
 
-    let goals = reading::goals(results);
+    let goals = goals::verdicts(results);
     if !goals.is_empty() {
         let _ = writeln!(out, "\nGoals (benches/README.md, \"Goals\", says why):");
         for (verdict, text) in goals {

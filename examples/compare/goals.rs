@@ -13,7 +13,7 @@ const NOISE: f64 = 0.10;
 /// ("met" / "missed" / "noise" and the level, what was measured) for every goal a native value of one of our
 /// columns can be held to. A byte count or a CPU time is held to its limit
 /// as is.
-pub fn goals(results: &Results) -> Vec<(String, String)> {
+pub fn verdicts(results: &Results) -> Vec<(String, String)> {
     let mut lines = Vec::new();
     for (column, ours) in results.ours() {
         let name = ours.name.as_str();
