@@ -3,13 +3,16 @@
 //!
 //! ```json
 //! { "format": "taskpool-compare/1",
-//!   "setup": { "threads": 2, "cpus": 2, "quick": false, "repetitions": 3, "seconds": 31.5, "load": 0.4 },
+//!   "setup": { "threads": 2, "cpus": 2, "quick": false, "repetitions": 3, "seconds": 31.5, "load": 0 },
 //!   "columns": [ { "name": "taskpool L1", "role": "ours" }, ... ],
 //!   "rows": [ { "id": "fire_and_forget", "group": "throughput", "title": "...", "unit": "ns/job",
 //!               "cells": [ { "value": 212.0, "via": "native" }, { "missing": "n/a", "reason": "no futures" }, ... ],
 //!               "serial": 21.3,
 //!               "vs_best_peer": { "taskpool L1": { "ratio": 0.75, "best_peer": "threadpool" } } } ] }
 //! ```
+//!
+//! `load` is the number of other programs' threads that kept running through
+//! the half second before the start (not the load average).
 
 use crate::harness::contender::Role;
 use crate::harness::workloads::Via;
@@ -157,7 +160,8 @@ fn from_value(value: &Value) -> Option<Results> {
                     unit: row["unit"].as_str()?.to_owned(),
                     indented: row["indented"].as_bool().unwrap_or(false),
                     goals: Vec::new(),
-                    exercises: "",
+                    about: "",
+                    note: "",
                     resolution: row["resolution"].as_f64().unwrap_or(0.0),
                 },
                 cells,

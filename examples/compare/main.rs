@@ -1,6 +1,6 @@
 //! `cargo run --release --example compare`: taskpool against rayon, tokio
 //! and the threadpool crate on the same workloads, in one run, as one table
-//! with ratios to the best peer, a short reading of it, and an SVG chart.
+//! with ratios to the best peer and the goals under it, and an SVG chart.
 //!
 //! Every pool implements one small trait (`harness/contender.rs`); every
 //! workload is written once against it (`harness/workloads/`); the benches
@@ -10,11 +10,11 @@
 mod chart;
 mod cli;
 mod context;
+mod goals;
 mod harness;
 mod json;
 mod measure;
 mod plan;
-mod reading;
 mod render;
 mod results;
 mod scaling;
@@ -89,7 +89,7 @@ fn compare(options: &Options) -> Result<(), String> {
         ));
     }
 
-    let load = load_average();
+    let load = other_runnable_threads();
     let started = Instant::now();
     let rows = measure::run(&plan, &context);
     let results = Results {
@@ -104,11 +104,7 @@ fn compare(options: &Options) -> Result<(), String> {
         columns: measure::columns(),
         rows,
     };
-    print!(
-        "{}\n{}",
-        render::table(&results),
-        reading::reading(&results)
-    );
+    print!("{}", render::report(&results));
 
     if let Some(path) = &options.json {
         json::write(&results, path)?;
@@ -126,14 +122,26 @@ fn compare(options: &Options) -> Result<(), String> {
         chart::write(&results, &path)?;
         eprintln!("wrote {}", path.display());
     }
-    println!("Measured in {:.1} s.", results.setup.seconds);
+    println!("\nMeasured in {:.1} s.", results.setup.seconds);
     Ok(())
 }
 
-/// The one-minute load average, on Linux.
-fn load_average() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
-    text.split_whitespace().next()?.parse().ok()
+/// Threads of other programs that kept running through half a second
+/// before the start, on Linux: the fewest runnable threads of five samples,
+/// less this one. The one-minute load average would instead count the build
+/// that finished a second ago.
+fn other_runnable_threads() -> Option<f64> {
+    let runnable = || -> Option<u32> {
+        let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+        let (running, _) = text.split_whitespace().nth(3)?.split_once('/')?;
+        running.parse().ok()
+    };
+    let mut fewest = runnable()?;
+    for _ in 0..4 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        fewest = fewest.min(runnable()?);
+    }
+    Some(f64::from(fewest.saturating_sub(1)))
 }
 
 /// `target/compare.svg` under the package, wherever cargo was started from.

@@ -1,6 +1,6 @@
 //! What the compare example measures: the workloads in table order, the
-//! rows each one fills, and the goals from DESIGN.md's performance
-//! contract.
+//! rows each one fills, and their goals (the "Goals" section of
+//! `benches/README.md` gives the reason for each).
 
 use crate::context::Context;
 use crate::harness::contender::Contender;
@@ -55,7 +55,7 @@ impl Group {
     }
 }
 
-/// A target from DESIGN.md's performance contract, for "ours" columns.
+/// A goal for "ours" columns; `benches/README.md` ("Goals") says why.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Goal {
     /// At most this times the best peer.
@@ -85,8 +85,10 @@ pub struct Row {
     pub indented: bool,
     /// Goals, each with the one "ours" column it holds (`None`: every one).
     pub goals: Vec<(Option<&'static str>, Goal)>,
-    /// What the workload exercises, for the plain-language reading.
-    pub exercises: &'static str,
+    /// What the row measures, in one line under the table.
+    pub about: &'static str,
+    /// Why a surprising number is not a fault, printed after `about`.
+    pub note: &'static str,
     /// Values at or below this are the measurement's noise and compare as
     /// equal (zero: every difference counts).
     pub resolution: f64,
@@ -102,7 +104,8 @@ impl Row {
             unit: unit.to_owned(),
             indented: false,
             goals: Vec::new(),
-            exercises: "",
+            about: "",
+            note: "",
             resolution: 0.0,
         }
     }
@@ -119,8 +122,13 @@ impl Row {
         self
     }
 
-    fn exercises(mut self, exercises: &'static str) -> Row {
-        self.exercises = exercises;
+    fn about(mut self, about: &'static str) -> Row {
+        self.about = about;
+        self
+    }
+
+    fn note(mut self, note: &'static str) -> Row {
+        self.note = note;
         self
     }
 
@@ -130,7 +138,7 @@ impl Row {
         self
     }
 
-    /// A goal DESIGN.md sets for one level only (level 1's bytes per job
+    /// A goal for one level only (level 1's bytes per job
     /// say nothing about a task, which also holds a result slot).
     fn goal_for(mut self, column: &'static str, goal: Goal) -> Row {
         self.goals.push((Some(column), goal));
@@ -220,7 +228,7 @@ impl Workload {
                         "fire-and-forget, {} jobs, 1 submitter",
                         count(sizes.jobs)
                     ))
-                    .exercises("the shared injector and a wake-up decision per submit")
+                    .about("jobs queued from one outside thread: injector + wake-up")
                     .goal_for(LEVEL_1, Goal::VsBestPeer(0.7)),
             ],
             Workload::Contention { submitters } => {
@@ -233,7 +241,9 @@ impl Workload {
                         .title(format!(
                             "fire-and-forget, {submitters} submitters at once{all}"
                         ))
-                        .exercises("submitters fighting each other for the injector")
+                        .about(
+                            "the same jobs from several threads at once, fighting for the injector",
+                        )
                         .indented(),
                 ]
             }
@@ -243,7 +253,7 @@ impl Workload {
                         "spawn + join a result, {} tasks",
                         count(sizes.tasks)
                     ))
-                    .exercises("getting a result back to the submitter")
+                    .about("tasks returning their index, all joined")
                     .goal_for(LEVEL_2, Goal::VsBestPeer(0.7))
                     .goal_for(
                         LEVEL_2,
@@ -260,13 +270,17 @@ impl Workload {
                         "nested fan-out from workers, 2^{}-1 jobs",
                         sizes.fan_out_levels
                     ))
-                    .exercises("the workers' own deques and stealing between them")
+                    .about("a tree of jobs queueing their children: deques, stealing")
                     .goal_for(LEVEL_1, Goal::VsPeer("rayon", 1.0)),
             ],
             Workload::FibNoCutoff => vec![
                 row("fib_no_cutoff", ForkJoin, "ms")
                     .title(format!("fib({}), no cutoff", sizes.fib_no_cutoff))
-                    .exercises("the cost of one join")
+                    .about("a join at every call of a tiny function")
+                    .note(
+                        "slower than serial on purpose: a fork per call of a function this small \
+                         measures per-task overhead, not speed-up",
+                    )
                     .goal(Goal::VsPeer("rayon", 1.5)),
             ],
             Workload::FibCutoff => vec![
@@ -275,7 +289,7 @@ impl Workload {
                         "fib({}), serial below {}",
                         sizes.fib_cutoff.0, sizes.fib_cutoff.1
                     ))
-                    .exercises("spreading real work over the workers"),
+                    .about("the same, serial leaves: real work spread out"),
             ],
             Workload::TreeSum => vec![
                 row("tree_sum", ForkJoin, "ms")
@@ -283,7 +297,7 @@ impl Workload {
                         "tree sum, 2^{}-1 nodes, serial below 2^{}",
                         sizes.tree_levels, sizes.tree_serial_levels
                     ))
-                    .exercises("memory-bound work split from the top"),
+                    .about("a tree summed from the top: memory-bound work"),
             ],
             Workload::SpawnManyLocal => vec![
                 row("spawn_many_local", TokioShapes, "ns/job")
@@ -291,7 +305,7 @@ impl Workload {
                         "spawn_many_local, {} from a worker",
                         count(sizes.spawn_many)
                     ))
-                    .exercises("pushes on one worker's deque while the others steal"),
+                    .about("jobs queued by one job on a worker while the others steal them"),
             ],
             Workload::SpawnManyRemoteIdle => vec![
                 row("spawn_many_remote_idle", TokioShapes, "ns/job")
@@ -299,7 +313,7 @@ impl Workload {
                         "spawn_many_remote_idle, {}",
                         count(sizes.spawn_many)
                     ))
-                    .exercises("the injector and waking an idle pool"),
+                    .about("jobs queued from outside onto an idle pool: the injector, waking it"),
             ],
             Workload::SpawnManyRemoteBusy => vec![
                 row("spawn_many_remote_busy", TokioShapes, "ns/job")
@@ -307,12 +321,17 @@ impl Workload {
                         "spawn_many_remote_busy, {}",
                         count(sizes.busy_spawns)
                     ))
-                    .exercises("outside jobs while every worker feeds itself a chain of busy jobs"),
+                    .about("outside jobs while every worker runs a chain of 10 us busy jobs")
+                    .note(
+                        "tokio's outlier is its fairness rule: a busy tokio worker looks at \
+                         outside jobs only every few dozen of its own, so each one waits behind \
+                         10 us stalls; rayon never looks (starved)",
+                    ),
             ],
             Workload::PingPong => vec![
                 row("ping_pong", TokioShapes, "ns/ping")
                     .title(format!("ping_pong, {} pings", count(sizes.pings)))
-                    .exercises("tasks waking each other"),
+                    .about("pairs of tasks answering each other: waking a waiting task"),
             ],
             Workload::YieldMany => vec![
                 row("yield_many", TokioShapes, "ns/yield")
@@ -321,27 +340,27 @@ impl Workload {
                         sizes.yield_tasks,
                         count(sizes.yields)
                     ))
-                    .exercises("re-queueing a task that yields"),
+                    .about("tasks that yield over and over: re-queueing a task"),
             ],
             Workload::ChainedSpawn => vec![
                 row("chained_spawn", TokioShapes, "ns/job")
                     .title(format!("chained_spawn, {} long", count(sizes.chain)))
-                    .exercises("handing one job at a time from worker to worker"),
+                    .about("each job queues the next: handing one job from worker to worker"),
             ],
             Workload::WakeUp => vec![
                 row("wakeup_p50", IdleAndMemory, "us")
                     .title(format!("wake-up latency, p50 of {}", sizes.wakeup_samples))
-                    .exercises("waking a sleeping worker")
+                    .about("one job queued onto a pool asleep for 2 ms, until it starts")
                     .goal(Goal::VsBestPeer(1.0)),
                 row("wakeup_p99", IdleAndMemory, "us")
                     .title(format!("wake-up latency, p99 of {}", sizes.wakeup_samples))
-                    .exercises("waking a sleeping worker, at its slowest")
+                    .about("the same, at its slowest")
                     .indented(),
             ],
             Workload::IdleCpu => vec![
                 row("idle_cpu", IdleAndMemory, "ms/idle s")
                     .title("idle CPU".into())
-                    .exercises("workers that spin or wake while there is no work")
+                    .about("CPU a pool burns while it has nothing to do")
                     // CPU clocks of a second's idleness jitter by a few µs.
                     .resolution(0.01)
                     .goal(Goal::AtMost(0.1)),
@@ -349,21 +368,21 @@ impl Workload {
             Workload::HeapPerJob => vec![
                 row("heap_per_job", IdleAndMemory, "B/job")
                     .title("heap per queued job".into())
-                    .exercises("the size of a queued job and of the queue's blocks")
+                    .about("heap still held per job while many jobs wait in the queue")
                     .goal_for(LEVEL_1, Goal::AtMost(32.0)),
                 row("allocations_per_job", IdleAndMemory, "allocs")
                     .title("allocations per queued job".into())
-                    .exercises("allocations made to queue one job")
+                    .about("allocation calls made to queue one job")
                     .indented(),
             ],
             Workload::HeapPerTask => vec![
                 row("heap_per_task", IdleAndMemory, "B/task")
                     .title("heap per queued task with a result".into())
-                    .exercises("the size of a queued task and its result slot")
+                    .about("the same for a task with a result slot (or a job and a channel)")
                     .goal_for(LEVEL_2, Goal::AtMost(64.0)),
                 row("allocations_per_task", IdleAndMemory, "allocs")
                     .title("allocations per queued task".into())
-                    .exercises("allocations made to queue one task")
+                    .about("allocation calls made to queue one task")
                     .indented(),
             ],
         }

@@ -14,8 +14,8 @@ pub struct Setup {
     pub repetitions: usize,
     /// Wall-clock seconds the whole run took.
     pub seconds: f64,
-    /// The one-minute load average when the run started, where the system
-    /// tells it: above the CPU count, other programs were competing.
+    /// Threads of other programs that kept running through the half second
+    /// before the start, where the system tells it (JSON key "load").
     pub load: Option<f64>,
 }
 

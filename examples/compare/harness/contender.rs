@@ -8,9 +8,16 @@
 //!
 //! | capability | asked with | who has it today |
 //! |---|---|---|
-//! | spawn with a result handle, from outside | [`Contender::handles`] | tokio |
-//! | fork-join `join(a, b)`, on a worker | [`Contender::fork_join`] | rayon |
-//! | spawn a future and await it, on a worker | [`Contender::async_spawn`] | tokio |
+//! | spawn with a result handle, from outside | [`Contender::handles`] | taskpool L2, tokio |
+//! | fork-join `join(a, b)`, on a worker | [`Contender::fork_join`] | taskpool L2, rayon |
+//! | spawn a future and await it, on a worker | [`Contender::async_spawn`] | taskpool L2, tokio |
+//!
+//! Beyond these, taskpool's level 2 also has `cancel_after` (one deadline
+//! per task, which a later call replaces), waits across pools, a result that
+//! is handed out once, and `spawn_with_token`, whose cancellation drops a
+//! still-queued task at once; no workload measures them yet. It has no
+//! `scope`, no parallel loops, no `spawn_blocking`, no bounded queues and no
+//! task sets, so no capability asks for those.
 //!
 //! A contender without a capability names [`Unsupported`] as its type and
 //! returns `None`; `Unsupported` is an empty enum, so the types prove that
@@ -23,9 +30,9 @@
 //! One module in `contenders/` with a type that implements [`Contender`]
 //! (and the capability traits it has, usually on `Self` or on a zero-sized
 //! token), plus one line in [`contenders::for_each`](super::contenders::for_each).
-//! taskpool's level 2 is meant to come in exactly like that: `spawn` and
-//! `join` give [`SpawnHandles`], `pool.join` gives [`ForkJoin`],
-//! `spawn_async` and `yield_now` give [`AsyncSpawn`].
+//! taskpool's level 2 comes in exactly like that: `spawn` and `Task::join`
+//! give [`SpawnHandles`], `taskpool::join` gives [`ForkJoin`], `spawn_async`
+//! and `yield_now` give [`AsyncSpawn`].
 
 use std::future::Future;
 
