@@ -59,7 +59,7 @@ RACE_TESTS='binary(stress_races) | binary(/_race$/) | binary(cancel_races) | bin
 # 1. loom, one preemption more than CI: many times the interleavings.
 step "loom models, preemption bound ${LOOM_PREEMPTIONS}" 6h env RUSTFLAGS="--cfg loom" \
     LOOM_MAX_PREEMPTIONS="${LOOM_PREEMPTIONS}" CARGO_TARGET_DIR=target/loom \
-    cargo test --lib --release --locked -- --nocapture --test-threads 1
+    cargo test -p taskpool --lib --release --locked -- --nocapture --test-threads 1
 
 # 2. Miri over everything it can run (not: CPU-time measurements, /proc,
 # process limits; and the one test whose hang guard trips on Miri's clock),
@@ -71,10 +71,10 @@ if have_miri; then
     for seed in $(seq 0 $((MIRI_SEEDS - 1))); do
         step "miri, seed ${seed}" 4h env CARGO_TARGET_DIR=target/miri \
             MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-ignore-leaks -Zmiri-permissive-provenance -Zmiri-seed=${seed}" \
-            cargo +nightly miri nextest run --locked --profile deep-miri -E "not (${MIRI_UNSUPPORTED})"
+            cargo +nightly miri nextest run -p taskpool --locked --profile deep-miri -E "not (${MIRI_UNSUPPORTED})"
     done
     step "miri, stacked borrows and leak check, token tests" 2h env CARGO_TARGET_DIR=target/miri \
-        MIRIFLAGS="" cargo +nightly miri nextest run --locked --profile deep-miri \
+        MIRIFLAGS="" cargo +nightly miri nextest run -p taskpool --locked --profile deep-miri \
         -E "(binary(cancel_tokens) | binary(cancel_callbacks) | binary(cancel_races)) & not test(/pool|worker|task|spawn|children_is_cancelled_from_the_root_without/)"
 else
     skip "miri" "no nightly toolchain with the miri component"
@@ -91,12 +91,12 @@ if have_rust_src; then
     step "thread sanitizer, race tests x20" 4h env CARGO_TARGET_DIR=target/tsan \
         RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread" \
         TSAN_OPTIONS="${TSAN}" \
-        cargo +nightly nextest run --locked -Zbuild-std --target "${HOST}" \
+        cargo +nightly nextest run -p taskpool --locked -Zbuild-std --target "${HOST}" \
         --profile sanitize --stress-count 20 -E "${RACE_TESTS}"
     step "thread sanitizer, whole suite and 1M-item stress" 4h env CARGO_TARGET_DIR=target/tsan \
         RUSTFLAGS="-Zsanitizer=thread" RUSTDOCFLAGS="-Zsanitizer=thread" \
         TSAN_OPTIONS="${TSAN}" TASKPOOL_STRESS_ITEMS=1000000 \
-        cargo +nightly nextest run --locked -Zbuild-std --target "${HOST}" \
+        cargo +nightly nextest run -p taskpool --locked -Zbuild-std --target "${HOST}" \
         --profile sanitize -E "not (test(/tokio|interop/) | binary(fault_thread_spawn) | binary(pool_idle))"
 else
     skip "thread sanitizer" "no nightly toolchain with rust-src"
@@ -107,12 +107,12 @@ fi
 # the process's address-space limit.
 if have_nightly; then
     step "leak sanitizer, whole suite" 2h env CARGO_TARGET_DIR=target/lsan \
-        RUSTFLAGS="-Zsanitizer=leak" cargo +nightly nextest run --locked --target "${HOST}" \
+        RUSTFLAGS="-Zsanitizer=leak" cargo +nightly nextest run -p taskpool --locked --target "${HOST}" \
         --profile sanitize -E "not (binary(fault_thread_spawn) | test(/children_is_cancelled_from_the_root_without/))"
 elif have valgrind; then
     step "valgrind memcheck, leak scenarios" 2h bash -c '
         set -euo pipefail
-        binaries=$(cargo test --locked --no-run --message-format=json \
+        binaries=$(cargo test -p taskpool --locked --no-run --message-format=json \
             --test stress_pool_drop --test fault_injection --test stress_races \
             | grep -o "\"executable\":\"[^\"]*\"" | cut -d\" -f4)
         for binary in $binaries; do
@@ -128,10 +128,10 @@ fi
 # release build (real speed, most interleavings per second) and a debug
 # build (debug assertions, live-task counter).
 step "native stress, release, ${STRESS_DURATION}" 3h env TASKPOOL_STRESS_ITEMS=4000000 \
-    cargo nextest run --release --locked --profile stress --stress-duration "${STRESS_DURATION}" \
+    cargo nextest run -p taskpool --release --locked --profile stress --stress-duration "${STRESS_DURATION}" \
     -E "binary(stress_mixed) | ${RACE_TESTS}"
 step "native stress, debug, 10 rounds" 2h env TASKPOOL_STRESS_ITEMS=4000000 \
-    cargo nextest run --locked --profile stress --stress-count 10 \
+    cargo nextest run -p taskpool --locked --profile stress --stress-count 10 \
     -E "binary(stress_mixed) | binary(stress_pool_drop) | binary(fault_injection) | ${RACE_TESTS}"
 
 echo "all deep checks passed"

@@ -1,6 +1,6 @@
 //! Fire-and-forget from one outside thread: tiny jobs that each count a
 //! shared latch down, submitted one after another, then waited for.
-//! One iteration is one batch of `JOBS` jobs; see `benches/README.md`.
+//! One iteration is one batch of `JOBS` jobs; see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

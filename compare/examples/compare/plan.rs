@@ -1,6 +1,6 @@
 //! What the compare example measures: the workloads in table order, the
 //! rows each one fills, and their goals (the "Goals" section of
-//! `benches/README.md` gives the reason for each).
+//! `compare/README.md` gives the reason for each).
 
 use crate::context::Context;
 use crate::harness::contender::Contender;
@@ -55,7 +55,7 @@ impl Group {
     }
 }
 
-/// A goal for "ours" columns; `benches/README.md` ("Goals") says why.
+/// A goal for "ours" columns; `compare/README.md` ("Goals") says why.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Goal {
     /// At most this times the best peer.

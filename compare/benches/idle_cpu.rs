@@ -1,7 +1,7 @@
 //! Idle CPU: the processor time a pool burns per second while it has
 //! nothing to do, less the measuring thread's. Not a time, so criterion
 //! does not fit: this prints one line per contender. `cargo bench --bench
-//! idle_cpu` measures 1 s of idleness each; see `benches/README.md`.
+//! idle_cpu` measures 1 s of idleness each; see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

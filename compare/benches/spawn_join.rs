@@ -1,6 +1,6 @@
 //! Spawn with a result, all joined: tokio spawns and awaits handles; the
 //! pools without handles execute jobs that send their result on a channel.
-//! One iteration is `TASKS` tasks; see `benches/README.md`.
+//! One iteration is `TASKS` tasks; see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

@@ -1,6 +1,6 @@
 //! Injector contention: the fire-and-forget jobs of `fire_and_forget.rs`,
 //! submitted by 1, 2 and one-per-CPU threads at once, each its share.
-//! One iteration is one batch of `JOBS` jobs in all; see `benches/README.md`.
+//! One iteration is one batch of `JOBS` jobs in all; see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

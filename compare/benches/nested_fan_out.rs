@@ -1,6 +1,6 @@
 //! Nested fan-out: a binary tree of jobs where every job submits its two
 //! children to the pool it runs on. One iteration is one tree of
-//! 2^`LEVELS`-1 jobs; see `benches/README.md`.
+//! 2^`LEVELS`-1 jobs; see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

@@ -5,7 +5,7 @@
 //! Every pool implements one small trait (`harness/contender.rs`); every
 //! workload is written once against it (`harness/workloads/`); the benches
 //! in `benches/` run the same workloads under criterion. `--help` lists the
-//! options; `benches/README.md` explains each workload.
+//! options; `compare/README.md` explains each workload.
 
 mod chart;
 mod cli;
@@ -144,9 +144,13 @@ fn other_runnable_threads() -> Option<f64> {
     Some(f64::from(fewest.saturating_sub(1)))
 }
 
-/// `target/compare.svg` under the package, wherever cargo was started from.
+/// `target/compare.svg` under the workspace root (beside the library),
+/// wherever cargo was started from.
 fn default_chart_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    package
+        .parent()
+        .unwrap_or(package)
         .join("target")
         .join("compare.svg")
 }

@@ -1,6 +1,6 @@
 //! The results as plain text that fits 100 columns: the table, what its
 //! labels mean, one line per row, and the goals. The details (titles with
-//! sizes, best peer names) are in the JSON and `benches/README.md`.
+//! sizes, best peer names) are in the JSON and `compare/README.md`.
 
 use crate::goals;
 use crate::harness::workloads::Via;
@@ -64,7 +64,7 @@ pub fn report(results: &Results) -> String {
          while busy; no pool: the same jobs called on one thread.",
     );
 
-    let _ = writeln!(out, "\nRows (benches/README.md explains each workload):");
+    let _ = writeln!(out, "\nRows (compare/README.md explains each workload):");
     let label = results
         .rows
         .iter()
@@ -84,7 +84,7 @@ pub fn report(results: &Results) -> String {
 
     let goals = goals::verdicts(results);
     if !goals.is_empty() {
-        let _ = writeln!(out, "\nGoals (benches/README.md, \"Goals\", says why):");
+        let _ = writeln!(out, "\nGoals (compare/README.md, \"Goals\", says why):");
         for (verdict, text) in goals {
             wrap(&mut out, &verdict, &text);
         }

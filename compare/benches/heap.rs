@@ -2,7 +2,7 @@
 //! held at a gate, `JOBS` jobs are queued, and a counting allocator (this
 //! bench's `#[global_allocator]`) tells what they hold. Not a time, so
 //! criterion does not fit: this prints one line per contender and kind;
-//! see `benches/README.md`.
+//! see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

@@ -1,6 +1,6 @@
 //! The shapes of tokio's own scheduler benchmarks (`benches/rt_multi_threaded.rs`
 //! in tokio), on every pool that can run them, at tokio's sizes. One
-//! iteration is one run of the shape; see `benches/README.md`.
+//! iteration is one run of the shape; see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

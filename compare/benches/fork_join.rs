@@ -1,7 +1,7 @@
 //! Fork-join: fib(25) with a join at every call, fib(30) serial below 20,
 //! and the sum of a tree of 2^18-1 nodes split down to 2^10-node subtrees.
 //! rayon uses `join`, tokio spawns and awaits; pools with neither are left
-//! out. One iteration is one whole computation; see `benches/README.md`.
+//! out. One iteration is one whole computation; see `compare/README.md`.
 
 #[allow(dead_code)] // each bench uses part of the shared harness
 #[path = "../examples/compare/harness/mod.rs"]

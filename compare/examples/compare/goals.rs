@@ -1,5 +1,5 @@
 //! The goals under the table: each "ours" value held to the goals in
-//! `plan.rs`, which `benches/README.md` ("Goals") explains.
+//! `plan.rs`, which `compare/README.md` ("Goals") explains.
 
 use crate::harness::workloads::Via;
 use crate::plan::Goal;
