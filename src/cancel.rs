@@ -354,8 +354,29 @@ impl CancellationToken {
     pub fn cancelled(&self) -> WaitForCancellation<'_> {
         WaitForCancellation {
             token: self,
-            waker: None,
-            registration: None,
+            wait: Registered::default(),
+        }
+    }
+
+    /// A future that completes when the token is cancelled, holding its own
+    /// handle of the token: unlike [`cancelled`](Self::cancelled) it borrows
+    /// nothing, so it can be spawned or stored (tokio-util's
+    /// `cancelled_owned`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let token = taskpool::CancellationToken::new();
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let waiter = pool.spawn_async(token.cancelled_owned());
+    /// assert!(!waiter.is_finished());
+    /// token.cancel();
+    /// assert!(waiter.join().is_ok());
+    /// ```
+    pub fn cancelled_owned(&self) -> WaitForCancellationOwned {
+        WaitForCancellationOwned {
+            token: self.clone(),
+            wait: Registered::default(),
         }
     }
 }
@@ -552,16 +573,29 @@ impl fmt::Debug for CancellationRegistration {
 #[must_use = "futures do nothing unless awaited"]
 pub struct WaitForCancellation<'a> {
     token: &'a CancellationToken,
-    /// The waker the callback wakes; shared with it.
+    wait: Registered,
+}
+
+/// The future of [`CancellationToken::cancelled_owned`]: the same, holding
+/// a handle of the token instead of a borrow, so it is `'static` (it can be
+/// moved into a spawned task).
+#[must_use = "futures do nothing unless awaited"]
+pub struct WaitForCancellationOwned {
+    token: CancellationToken,
+    wait: Registered,
+}
+
+/// What both waiting futures keep between polls: the waker the token's
+/// callback wakes (shared with it), and that callback's registration.
+#[derive(Default)]
+struct Registered {
     waker: Option<Arc<Mutex<Option<Waker>>>>,
     registration: Option<CancellationRegistration>,
 }
 
-impl Future for WaitForCancellation<'_> {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.token.is_cancelled() {
+impl Registered {
+    fn poll(&mut self, token: &CancellationToken, cx: &mut Context<'_>) -> Poll<()> {
+        if token.is_cancelled() {
             return Poll::Ready(());
         }
         match &self.waker {
@@ -575,7 +609,7 @@ impl Future for WaitForCancellation<'_> {
                 let slot = Arc::new(Mutex::new(Some(cx.waker().clone())));
                 let callback_slot = slot.clone();
                 self.waker = Some(slot);
-                let registration = self.token.register(move || {
+                let registration = token.register(move || {
                     if let Some(waker) = callback_slot.lock().take() {
                         waker.wake();
                     }
@@ -584,7 +618,7 @@ impl Future for WaitForCancellation<'_> {
             }
         }
         // The callback may have run between the check above and now.
-        if self.token.is_cancelled() {
+        if token.is_cancelled() {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -592,9 +626,35 @@ impl Future for WaitForCancellation<'_> {
     }
 }
 
+impl Future for WaitForCancellation<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.wait.poll(this.token, cx)
+    }
+}
+
+impl Future for WaitForCancellationOwned {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.wait.poll(&this.token, cx)
+    }
+}
+
 impl fmt::Debug for WaitForCancellation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WaitForCancellation")
+            .field("cancelled", &self.token.is_cancelled())
+            .finish()
+    }
+}
+
+impl fmt::Debug for WaitForCancellationOwned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitForCancellationOwned")
             .field("cancelled", &self.token.is_cancelled())
             .finish()
     }

@@ -51,10 +51,13 @@ mod task;
 mod timer;
 mod unwind;
 
-pub use cancel::{CancellationRegistration, CancellationToken, WaitForCancellation};
+pub use cancel::{
+    CancellationRegistration, CancellationToken, WaitForCancellation, WaitForCancellationOwned,
+};
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
 pub use task::{
-    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_any, yield_now,
+    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_all_settled, when_any,
+    yield_now,
 };
 pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

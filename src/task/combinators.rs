@@ -1,5 +1,6 @@
-//! `when_all` and `when_any`: tasks that complete when their inputs do,
-//! holding no thread meanwhile.
+//! `when_all`, `when_all_settled` and `when_any`: tasks that complete when
+//! their inputs do, holding no thread meanwhile; and `Task::ready`, a task
+//! complete from the start.
 //!
 //! Each input gets a waker ([`Input`]); the thread that completes an input
 //! runs that waker, which takes the input's result and hands it to the shared
@@ -197,6 +198,93 @@ where
         Input::watch(task, index, shared.clone());
     }
     combined
+}
+
+/// Shared state of a `when_all_settled`.
+struct Settled<T: Send + 'static> {
+    remaining: AtomicUsize,
+    results: Mutex<Vec<Option<Result<T, TaskError>>>>,
+    completer: Completer<Vec<Result<T, TaskError>>>,
+}
+
+impl<T: Send + 'static> Deliver<T> for Settled<T> {
+    fn deliver(&self, index: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>> {
+        self.results.lock()[index] = Some(result);
+        // ORDERING: AcqRel: the last deliverer acquires every other
+        // deliverer's write of its result (they also took the lock).
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.completer.complete(|| {
+                let results = std::mem::take(&mut *self.results.lock());
+                Ok(results
+                    .into_iter()
+                    .map(|result| result.expect("every input delivered an outcome"))
+                    .collect())
+            });
+        }
+        None
+    }
+}
+
+/// A task that completes when every task in `tasks` has ended, with every
+/// outcome (value, panic or cancellation) in the order given: .NET's
+/// `WhenAll` without [`when_all`]'s early exit at the first error.
+///
+/// Nothing is lost: a panic comes back as its [`TaskError`] in its place,
+/// and so counts as observed (it does not go to a panic handler). It needs
+/// no pool and holds no thread: the combined task completes on the thread
+/// that ends the last input. An empty list gives a task that is complete at
+/// once, with an empty `Vec`.
+///
+/// # Panics
+///
+/// If a task in `tasks` already returned its result (it was polled to
+/// `Ready` as a future).
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(2);
+/// let tasks = (0..4).map(|i| {
+///     pool.spawn(move || {
+///         if i == 2 {
+///             std::panic::panic_any("input 2 fails");
+///         }
+///         i * 10
+///     })
+/// });
+/// let outcomes = taskpool::when_all_settled(tasks).join().unwrap();
+/// assert_eq!(outcomes.len(), 4);
+/// assert_eq!(outcomes[0].as_ref().unwrap(), &0);
+/// assert_eq!(outcomes[2].as_ref().unwrap_err().panic_message(), Some("input 2 fails"));
+/// assert_eq!(outcomes[3].as_ref().unwrap(), &30);
+/// ```
+pub fn when_all_settled<T, I>(tasks: I) -> Task<Vec<Result<T, TaskError>>>
+where
+    I: IntoIterator<Item = Task<T>>,
+    T: Send + 'static,
+{
+    let tasks = collect_unread(tasks);
+    let (combined, completer) = Completer::new();
+    if tasks.is_empty() {
+        completer.complete(|| Ok(Vec::new()));
+        return combined;
+    }
+    let shared = StdArc::new(Settled {
+        remaining: AtomicUsize::new(tasks.len()),
+        results: Mutex::new((0..tasks.len()).map(|_| None).collect()),
+        completer,
+    });
+    for (index, task) in tasks.into_iter().enumerate() {
+        Input::watch(task, index, shared.clone());
+    }
+    combined
+}
+
+/// `Task::ready`: a promise completed at once with `value`.
+pub(super) fn ready<T: Send + 'static>(value: T) -> Task<T> {
+    let (task, completer) = Completer::new();
+    completer.complete(|| Ok(value));
+    task
 }
 
 /// Shared state of a `when_any`.

@@ -120,6 +120,42 @@ impl<T: Send + 'static> Task<T> {
         unsafe { ManuallyDrop::take(&mut this.raw) }
     }
 
+    /// A task that has already finished with `value`, on no pool: .NET's
+    /// `Task.FromResult`, for an API that returns a `Task` but sometimes has
+    /// the answer at hand.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cached = taskpool::Task::ready(42);
+    /// assert!(cached.is_finished());
+    /// assert_eq!(cached.join().unwrap(), 42);
+    /// ```
+    pub fn ready(value: T) -> Task<T> {
+        super::combinators::ready(value)
+    }
+
+    /// Lets the task run on without a handle (fire and forget), and says so
+    /// where `let _ = pool.spawn_async(..)` would only quiet `#[must_use]`.
+    ///
+    /// The same as dropping the handle: the task still runs (a dropped
+    /// handle never cancels it), its value is dropped when it ends, and a
+    /// panic in it goes to its pool's panic handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let (sender, receiver) = mpsc::channel();
+    /// pool.spawn_async(async move { sender.send("handled").unwrap() }).detach();
+    /// assert_eq!(receiver.recv().unwrap(), "handled");
+    /// ```
+    pub fn detach(self) {
+        drop(self);
+    }
+
     /// Waits at most `timeout` for the task to finish; returns whether it
     /// did. The task stays usable either way: join it, await it, or wait
     /// again. This never runs the task or other work on the calling thread.

@@ -38,7 +38,7 @@ pub(crate) mod state;
 mod wait;
 mod waker;
 
-pub use combinators::{when_all, when_any};
+pub use combinators::{when_all, when_all_settled, when_any};
 pub use futures::{YieldNow, block_on, yield_now};
 pub use handle::{JoinHandle, Task};
 
