@@ -26,34 +26,21 @@ use taskpool::ThreadPool;
 /// binary fails.
 #[test]
 fn shutdown_waits_for_a_job_blocked_in_block_on_sleep() {
-    within("shutdown while a job sleeps", || {
-        let pool = ThreadPool::new(1);
-        let finished = Arc::new(AtomicBool::new(false));
-        let (started_sender, started) = mpsc::channel();
-        {
-            let finished = finished.clone();
-            pool.execute(move || {
-                started_sender.send(()).unwrap();
-                taskpool::block_on(taskpool::sleep(Duration::from_millis(50)));
-                finished.store(true, Ordering::SeqCst);
-            });
-        }
-        recv_guarded("the job starts", &started);
-        pool.shutdown();
-        assert!(
-            finished.load(Ordering::SeqCst),
-            "shutdown returned before the blocked job finished"
-        );
-        assert_eq!(pool.metrics().panicked, 0);
-    });
+    shutdown_waits_for_a_blocked_job(1);
 }
 
 /// The same with two workers, the other one idle: it must not terminate
 /// the pool under its blocked sibling either.
 #[test]
 fn shutdown_waits_for_a_job_blocked_in_block_on_sleep_beside_an_idle_worker() {
-    within("shutdown while a job sleeps, two workers", || {
-        let pool = ThreadPool::new(2);
+    shutdown_waits_for_a_blocked_job(2);
+}
+
+/// One job blocks in `block_on(sleep(50 ms))` on a pool of `threads`;
+/// `shutdown` returns only after it finished.
+fn shutdown_waits_for_a_blocked_job(threads: usize) {
+    within("shutdown while a job sleeps", move || {
+        let pool = ThreadPool::new(threads);
         let finished = Arc::new(AtomicBool::new(false));
         let (started_sender, started) = mpsc::channel();
         {

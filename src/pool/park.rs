@@ -140,9 +140,10 @@ impl Wake for WorkerFlag {
 /// one blocking wait of this thread (`block_on`, a fork-join sent to a
 /// pool): the token is this wait's own, so a nested wait never takes it.
 ///
-/// On a thread outside any pool, `park` sleeps. On a worker (this is then
-/// a wait for another pool's work), `park` runs the worker's own pool's
-/// work until the waker fires, so pools that wait on each other complete.
+/// On a thread outside any pool, `park` sleeps. On a worker (`block_on`
+/// there, or a wait for another pool's work), `park` runs the worker's own
+/// pool's work until the waker fires, so a future that waits on this pool's
+/// queued work completes, and so do pools that wait on each other.
 pub(crate) fn with_thread_waker<R>(f: impl FnOnce(&Parking<'_>, &Waker) -> R) -> R {
     WorkerThread::with_current(|worker| match worker {
         Some(worker) => {

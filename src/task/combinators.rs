@@ -121,34 +121,72 @@ impl<T: Send + 'static> Completer<T> {
     }
 }
 
-/// Shared state of a `when_all`.
-struct All<T: Send + 'static> {
+/// What `when_all` and `when_all_settled` share: one slot per input, filled
+/// in any order; filling the last one completes the combined task with all
+/// of them, in input order.
+struct Gather<O: Send + 'static> {
     remaining: AtomicUsize,
-    results: Mutex<Vec<Option<T>>>,
-    completer: Completer<Vec<T>>,
+    slots: Mutex<Vec<Option<O>>>,
+    completer: Completer<Vec<O>>,
 }
+
+impl<O: Send + 'static> Gather<O> {
+    fn fill(&self, index: usize, output: O) {
+        self.slots.lock()[index] = Some(output);
+        // ORDERING: AcqRel: the last filler acquires every other filler's
+        // write of its slot (they also took the lock).
+        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.completer.complete(|| {
+                let slots = std::mem::take(&mut *self.slots.lock());
+                Ok(slots
+                    .into_iter()
+                    .map(|slot| slot.expect("every input was delivered"))
+                    .collect())
+            });
+        }
+    }
+}
+
+/// Starts a `when_all` or `when_all_settled`: the inputs checked, the
+/// combined task complete at once for no input, else every input watched.
+fn gather<T, O, D, I>(tasks: I, wrap: fn(Gather<O>) -> D) -> Task<Vec<O>>
+where
+    I: IntoIterator<Item = Task<T>>,
+    T: Send + 'static,
+    O: Send + 'static,
+    D: Deliver<T>,
+{
+    let tasks = collect_unread(tasks);
+    let (combined, completer) = Completer::new();
+    if tasks.is_empty() {
+        completer.complete(|| Ok(Vec::new()));
+        return combined;
+    }
+    let shared = StdArc::new(wrap(Gather {
+        remaining: AtomicUsize::new(tasks.len()),
+        slots: Mutex::new((0..tasks.len()).map(|_| None).collect()),
+        completer,
+    }));
+    for (index, task) in tasks.into_iter().enumerate() {
+        Input::watch(task, index, shared.clone());
+    }
+    combined
+}
+
+/// Shared state of a `when_all`: values gathered, the first error ends it.
+struct All<T: Send + 'static>(Gather<T>);
 
 impl<T: Send + 'static> Deliver<T> for All<T> {
     fn deliver(&self, index: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>> {
         match result {
             Ok(value) => {
-                self.results.lock()[index] = Some(value);
-                // ORDERING: AcqRel: the last deliverer acquires every other
-                // deliverer's write of its result (they also took the lock).
-                if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-                    self.completer.complete(|| {
-                        let results = std::mem::take(&mut *self.results.lock());
-                        Ok(results
-                            .into_iter()
-                            .map(|value| value.expect("every input delivered a value"))
-                            .collect())
-                    });
-                }
+                self.0.fill(index, value);
                 None
             }
             Err(error) => {
                 let mut error = Some(error);
-                self.completer
+                self.0
+                    .completer
                     .complete(|| Err(error.take().expect("taken once")));
                 error.map(Err)
             }
@@ -183,44 +221,15 @@ where
     I: IntoIterator<Item = Task<T>>,
     T: Send + 'static,
 {
-    let tasks = collect_unread(tasks);
-    let (combined, completer) = Completer::new();
-    if tasks.is_empty() {
-        completer.complete(|| Ok(Vec::new()));
-        return combined;
-    }
-    let shared = StdArc::new(All {
-        remaining: AtomicUsize::new(tasks.len()),
-        results: Mutex::new((0..tasks.len()).map(|_| None).collect()),
-        completer,
-    });
-    for (index, task) in tasks.into_iter().enumerate() {
-        Input::watch(task, index, shared.clone());
-    }
-    combined
+    gather(tasks, All)
 }
 
-/// Shared state of a `when_all_settled`.
-struct Settled<T: Send + 'static> {
-    remaining: AtomicUsize,
-    results: Mutex<Vec<Option<Result<T, TaskError>>>>,
-    completer: Completer<Vec<Result<T, TaskError>>>,
-}
+/// Shared state of a `when_all_settled`: every outcome gathered.
+struct Settled<T: Send + 'static>(Gather<Result<T, TaskError>>);
 
 impl<T: Send + 'static> Deliver<T> for Settled<T> {
     fn deliver(&self, index: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>> {
-        self.results.lock()[index] = Some(result);
-        // ORDERING: AcqRel: the last deliverer acquires every other
-        // deliverer's write of its result (they also took the lock).
-        if self.remaining.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.completer.complete(|| {
-                let results = std::mem::take(&mut *self.results.lock());
-                Ok(results
-                    .into_iter()
-                    .map(|result| result.expect("every input delivered an outcome"))
-                    .collect())
-            });
-        }
+        self.0.fill(index, result);
         None
     }
 }
@@ -263,21 +272,7 @@ where
     I: IntoIterator<Item = Task<T>>,
     T: Send + 'static,
 {
-    let tasks = collect_unread(tasks);
-    let (combined, completer) = Completer::new();
-    if tasks.is_empty() {
-        completer.complete(|| Ok(Vec::new()));
-        return combined;
-    }
-    let shared = StdArc::new(Settled {
-        remaining: AtomicUsize::new(tasks.len()),
-        results: Mutex::new((0..tasks.len()).map(|_| None).collect()),
-        completer,
-    });
-    for (index, task) in tasks.into_iter().enumerate() {
-        Input::watch(task, index, shared.clone());
-    }
-    combined
+    gather(tasks, Settled)
 }
 
 /// `Task::ready`: a promise completed at once with `value`.

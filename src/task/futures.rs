@@ -13,11 +13,11 @@ use super::Task;
 use super::raw::{Async, Extra, RawTask};
 use super::state::State;
 use crate::pool::{Extension, Registry, Submit, WorkerThread, with_thread_waker};
-use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{Arc, AtomicUsize, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 /// Where an async task sits in its pool's live list: its shard and its
 /// index there, kept apart (packing both in one word left too few index
@@ -179,55 +179,17 @@ where
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    WorkerThread::with_current(|worker| match worker {
-        Some(worker) => block_on_worker(worker, future.as_mut()),
-        None => with_thread_waker(|parker, waker| {
-            let mut cx = Context::from_waker(waker);
-            loop {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    return output;
-                }
-                parker.park();
+    // On a worker, `park` runs the worker's own pool's work until the
+    // future's waker fires; elsewhere it sleeps.
+    with_thread_waker(|parking, waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
             }
-        }),
-    })
-}
-
-/// A wake-up for a future blocked on by a worker: set the flag, wake the
-/// worker. (`std::task::Wake` needs `std::sync::Arc`.)
-struct WorkerSignal {
-    woken: AtomicBool,
-    worker: Waker,
-}
-
-impl Wake for WorkerSignal {
-    fn wake(self: std::sync::Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &std::sync::Arc<Self>) {
-        // ORDERING: Release pairs with the Acquire load in `block_on_worker`.
-        self.woken.store(true, Ordering::Release);
-        self.worker.wake_by_ref();
-    }
-}
-
-fn block_on_worker<F: Future>(worker: &WorkerThread, mut future: Pin<&mut F>) -> F::Output {
-    let signal = std::sync::Arc::new(WorkerSignal {
-        woken: AtomicBool::new(false),
-        worker: worker.waker().clone(),
-    });
-    let waker = Waker::from(signal.clone());
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        // ORDERING: Relaxed: a wake-up after this store sets it again.
-        signal.woken.store(false, Ordering::Relaxed);
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
+            parking.park();
         }
-        // ORDERING: Acquire pairs with the Release store in `wake_by_ref`.
-        worker.wait_until(|| signal.woken.load(Ordering::Acquire));
-    }
+    })
 }
 
 /// Lets the rest of the pool's work run before this task goes on.

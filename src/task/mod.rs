@@ -59,7 +59,7 @@ use std::future::Future;
 /// drops the registration, which releases it.
 struct OwnToken {
     token: CancellationToken,
-    registration: Arc<Mutex<Option<CancellationRegistration>>>,
+    registration: Mutex<Option<CancellationRegistration>>,
 }
 
 impl Extra for OwnToken {
@@ -148,21 +148,7 @@ impl ThreadPool {
             inside.check()?;
             f(&inside)
         };
-        let registration = Arc::new(Mutex::new(None));
-        let extra = OwnToken {
-            token: own.clone(),
-            registration: registration.clone(),
-        };
-        let (task, entry) = allocate_closure(self.registry(), body, extra);
-        let target = task.raw().clone_ref();
-        // Not under the lock: if `own` is cancelled already, the callback
-        // runs inside `register` and completes the task, which takes the lock.
-        let cancels_unstarted = own.register(move || {
-            target.cancel_unstarted();
-        });
-        *registration.lock() = Some(cancels_unstarted);
-        entry.submit_to(self.registry(), Submit::New);
-        task
+        spawn_with_own_token(self.registry(), body, own)
     }
 
     /// Polls `future` on the pool's workers and returns a [`Task`] for its
@@ -269,6 +255,32 @@ where
     X: Extra,
 {
     let (task, entry) = allocate_closure(registry, f, extra);
+    entry.submit_to(registry, Submit::New);
+    task
+}
+
+/// `spawn_with_token` once the closure is wrapped: a closure task whose
+/// extra is `own`, registered to cancel the task while it has not started.
+fn spawn_with_own_token<T, B>(registry: &Arc<Registry>, body: B, own: CancellationToken) -> Task<T>
+where
+    B: FnOnce() -> Result<T, Cancelled> + Send + 'static,
+    T: Send + 'static,
+{
+    let extra = OwnToken {
+        token: own.clone(),
+        registration: Mutex::new(None),
+    };
+    let (task, entry) = allocate_closure(registry, body, extra);
+    let target = task.raw().clone_ref();
+    // Not under the lock: if `own` is cancelled already, the callback runs
+    // inside `register` and completes the task, which takes the lock.
+    let cancels_unstarted = own.register(move || {
+        target.cancel_unstarted();
+    });
+    // SAFETY: `allocate_closure` made the task with body `Closure<B>` and
+    // extra `OwnToken`.
+    let extra = unsafe { entry.extra::<Closure<B>, OwnToken>() };
+    *extra.registration.lock() = Some(cancels_unstarted);
     entry.submit_to(registry, Submit::New);
     task
 }

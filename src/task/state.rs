@@ -431,21 +431,22 @@ impl State {
     /// it as `transition_to_cancelled` does, or returns `false` and changes
     /// nothing if it started or completed.
     pub(crate) fn cancel_unstarted(&self) -> bool {
-        self.update(|s| {
-            if s.is_complete() || s.is_running() || s.is_started() {
-                (None, false)
-            } else {
-                (Some(s.0 | CANCELLED | RUNNING | STARTED), true)
-            }
-        })
+        self.claim_for_cancel_unless(Snapshot::is_started)
     }
 
     /// Shutdown cancels an async task that waits for a wake-up: idle, not
     /// queued, not running. Claims it as `transition_to_cancelled` does, or
     /// returns `false` and changes nothing.
     pub(crate) fn cancel_if_idle(&self) -> bool {
+        self.claim_for_cancel_unless(Snapshot::is_scheduled)
+    }
+
+    /// Claims a task that is neither complete nor running, nor `spared`,
+    /// for cancellation (as `transition_to_cancelled` does); returns whether
+    /// it did.
+    fn claim_for_cancel_unless(&self, spared: fn(Snapshot) -> bool) -> bool {
         self.update(|s| {
-            if s.is_complete() || s.is_running() || s.is_scheduled() {
+            if s.is_complete() || s.is_running() || spared(s) {
                 (None, false)
             } else {
                 (Some(s.0 | CANCELLED | RUNNING | STARTED), true)
