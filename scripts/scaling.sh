@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput against pool size: runs the compare example's throughput
-# workloads with pools of 1, 2, 4, 8 and 16 threads, keeps each run's JSON,
-# and writes a markdown table and an SVG chart of throughput against threads.
+# workloads with pools of 1, 2, 4, 8 and 16 threads, keeps each run's table
+# (compare-threads-N.txt), JSON and chart, and prints the rows of every run
+# one after the other, so a line can be followed down the thread counts.
 #
 # usage: scripts/scaling.sh [--quick] [OUT_DIR]
 #   --quick   a tenth of the work per run (a smoke test)
@@ -28,21 +29,20 @@ only="${ONLY:-fire_and_forget,contention,spawn_join,nested_fan_out}"
 cargo build --release --example compare
 bin="target/release/examples/compare"
 mkdir -p "$out"
-rm -f "$out"/threads-*.json
+rm -f "$out"/compare-threads-*
 
 for n in $threads; do
     echo "=== $n threads" >&2
     "$bin" "${quick[@]}" --threads "$n" --only "$only" \
-        --json "$out/threads-$n.json" --chart "$out/compare-threads-$n.svg" \
+        --json "$out/compare-threads-$n.json" --chart "$out/compare-threads-$n.svg" \
         > "$out/compare-threads-$n.txt"
 done
 
-"$bin" --scaling-report "$out" > /dev/null
-{
-    echo "Machine: $(nproc) CPUs; $(rustc --version); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(date -u +%Y-%m-%d)."
+# The table's header and its rows (they start with a row id), per run.
+echo "Machine: $(nproc) CPUs; $(rustc --version); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(date -u +%Y-%m-%d)."
+for n in $threads; do
     echo
-    cat "$out/scaling.md"
-} > "$out/scaling.md.tmp"
-mv "$out/scaling.md.tmp" "$out/scaling.md"
-cat "$out/scaling.md"
-echo "wrote $out/scaling.md and $out/scaling.svg" >&2
+    echo "$n threads:"
+    sed -n '/^ *unit /,/^$/p' "$out/compare-threads-$n.txt"
+done
+echo "wrote $out/compare-threads-*.{txt,json,svg}" >&2

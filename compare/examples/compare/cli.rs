@@ -16,8 +16,6 @@ usage: cargo run --release --example compare -- [options]
   --json FILE           also write the table as JSON
   --chart PATH          where to write the SVG chart (default: target/compare.svg)
   --no-chart            write no chart
-  --scaling-report DIR  instead of measuring, read DIR/*.json (from --json runs at several
-                        --threads) and write DIR/scaling.md and DIR/scaling.svg
   -h, --help            this text
 ";
 
@@ -26,7 +24,6 @@ usage: cargo run --release --example compare -- [options]
 pub enum Command {
     Help,
     Compare(Options),
-    ScalingReport(PathBuf),
 }
 
 /// Options of a measuring run.
@@ -67,9 +64,6 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             ),
             "--json" => options.json = Some(value("--json")?.into()),
             "--chart" => options.chart = Some(value("--chart")?.into()),
-            "--scaling-report" => {
-                return Ok(Command::ScalingReport(value("--scaling-report")?.into()));
-            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }

@@ -1,5 +1,5 @@
-//! The results as JSON, written by `--json` and read back by
-//! `--scaling-report`.
+//! The results as JSON, written by `--json` (`scripts/scaling.sh` keeps one
+//! file per thread count).
 //!
 //! ```json
 //! { "format": "taskpool-compare/1",
@@ -16,8 +16,7 @@
 
 use crate::harness::contender::Role;
 use crate::harness::workloads::Via;
-use crate::plan::{Group, Row};
-use crate::results::{Cell, Column, Results, RowResult, Setup};
+use crate::results::{Cell, Results};
 use serde_json::{Map, Value, json};
 use std::path::Path;
 
@@ -33,19 +32,6 @@ pub fn write(results: &Results, path: &Path) -> Result<(), String> {
         .map_err(|error| format!("cannot encode the results: {error}"))?;
     std::fs::write(path, text + "\n")
         .map_err(|error| format!("cannot write {}: {error}", path.display()))
-}
-
-/// Reads results that [`write`] wrote.
-///
-/// # Errors
-///
-/// If the file cannot be read or is not such a file.
-pub fn read(path: &Path) -> Result<Results, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    let value: Value =
-        serde_json::from_str(&text).map_err(|error| format!("{}: {error}", path.display()))?;
-    from_value(&value).ok_or_else(|| format!("{}: not a {FORMAT} file", path.display()))
 }
 
 fn to_value(results: &Results) -> Value {
@@ -105,77 +91,6 @@ fn to_value(results: &Results) -> Value {
     })
 }
 
-fn from_value(value: &Value) -> Option<Results> {
-    if value["format"] != FORMAT {
-        return None;
-    }
-    let setup = &value["setup"];
-    let count = |key: &str| setup[key].as_u64().and_then(|n| usize::try_from(n).ok());
-    let setup = Setup {
-        threads: count("threads")?,
-        cpus: count("cpus")?,
-        quick: setup["quick"].as_bool()?,
-        repetitions: count("repetitions")?,
-        seconds: setup["seconds"].as_f64()?,
-        load: setup["load"].as_f64(),
-    };
-    let columns = value["columns"]
-        .as_array()?
-        .iter()
-        .map(|column| {
-            let role = if column["role"] == "ours" {
-                Role::Ours
-            } else {
-                Role::Peer
-            };
-            Some(Column {
-                name: column["name"].as_str()?.to_owned(),
-                role,
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let rows = value["rows"]
-        .as_array()?
-        .iter()
-        .map(|row| {
-            let cells = row["cells"]
-                .as_array()?
-                .iter()
-                .map(|cell| match cell["value"].as_f64() {
-                    Some(value) => Cell::Value {
-                        value,
-                        via: via_from_id(cell["via"].as_str()),
-                    },
-                    None => Cell::Missing {
-                        label: cell["missing"].as_str().unwrap_or("n/a").to_owned(),
-                        reason: cell["reason"].as_str().unwrap_or_default().to_owned(),
-                    },
-                })
-                .collect();
-            Some(RowResult {
-                row: Row {
-                    id: row["id"].as_str()?.to_owned(),
-                    group: Group::from_id(row["group"].as_str()?)?,
-                    title: row["title"].as_str()?.to_owned(),
-                    unit: row["unit"].as_str()?.to_owned(),
-                    indented: row["indented"].as_bool().unwrap_or(false),
-                    goals: Vec::new(),
-                    about: "",
-                    note: "",
-                    resolution: row["resolution"].as_f64().unwrap_or(0.0),
-                },
-                cells,
-                serial: row["serial"].as_f64(),
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Results {
-        setup,
-        columns,
-        rows,
-    })
-}
-
 fn via_id(via: Via) -> &'static str {
     match via {
         Via::Native => "native",
@@ -183,11 +98,4 @@ fn via_id(via: Via) -> &'static str {
         Via::SpawnAwait => "spawn_await",
         Via::Requeue => "requeue",
     }
-}
-
-fn via_from_id(id: Option<&str>) -> Via {
-    [Via::Channel, Via::SpawnAwait, Via::Requeue]
-        .into_iter()
-        .find(|via| Some(via_id(*via)) == id)
-        .unwrap_or(Via::Native)
 }

@@ -17,7 +17,6 @@ mod measure;
 mod plan;
 mod render;
 mod results;
-mod scaling;
 
 use cli::{Command, Options};
 use context::{Context, Sizes};
@@ -40,7 +39,6 @@ fn main() -> ExitCode {
             Ok(())
         }
         Ok(Command::Compare(options)) => compare(&options),
-        Ok(Command::ScalingReport(dir)) => scaling::report(&dir),
         Err(message) => {
             eprintln!("compare: {message}\n\n{}", cli::USAGE);
             return ExitCode::from(2);

@@ -42,17 +42,6 @@ impl Group {
             Group::IdleAndMemory => "idle_and_memory",
         }
     }
-
-    pub fn from_id(id: &str) -> Option<Group> {
-        [
-            Group::Throughput,
-            Group::ForkJoin,
-            Group::TokioShapes,
-            Group::IdleAndMemory,
-        ]
-        .into_iter()
-        .find(|group| group.id() == id)
-    }
 }
 
 /// A goal for "ours" columns; `compare/README.md` ("Goals") says why.
