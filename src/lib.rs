@@ -57,7 +57,7 @@ pub use cancel::{
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
 pub use task::{
-    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_all_settled, when_any,
-    yield_now,
+    CancelHandle, JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all,
+    when_all_settled, when_any, yield_now,
 };
 pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

@@ -40,7 +40,7 @@ mod waker;
 
 pub use combinators::{when_all, when_all_settled, when_any};
 pub use futures::{YieldNow, block_on, yield_now};
-pub use handle::{JoinHandle, Task};
+pub use handle::{CancelHandle, JoinHandle, Task};
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};

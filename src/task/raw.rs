@@ -420,13 +420,11 @@ impl RawTask {
         output
     }
 
-    /// Requests cancellation; see `Task::cancel`. Returns `true` if the task
-    /// had not started and now never will.
+    /// Requests cancellation; see `Task::cancel`. Returns `true` if this
+    /// call claimed the task and ended it cancelled (it had not started, or
+    /// it was a future waiting between polls).
     pub(crate) fn cancel(&self) -> bool {
-        matches!(
-            self.request_cancel(),
-            ToCancelled::Claimed { started: false }
-        )
+        matches!(self.request_cancel(), ToCancelled::Claimed { .. })
     }
 
     /// Cancels an async task that waits for a wake-up (idle, and not
