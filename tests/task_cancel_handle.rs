@@ -29,7 +29,10 @@ fn a_handle_cancels_a_queued_task_whose_task_moved_to_another_thread() {
     let handle = task.cancel_handle();
     let joiner = std::thread::spawn(move || join_guarded("moved task", task));
     let canceller = std::thread::spawn(move || handle.cancel());
-    assert!(canceller.join().unwrap(), "it was queued: the handle ends it");
+    assert!(
+        canceller.join().unwrap(),
+        "it was queued: the handle ends it"
+    );
     gate.open();
     assert!(joiner.join().unwrap().unwrap_err().is_cancelled());
     assert_eq!(ran.drops(), 1, "the closure was dropped unrun, once");

@@ -100,6 +100,24 @@ where
     }
 }
 
+/// An async task whose future may end it cancelled (`Err(Cancelled)`).
+pub(crate) struct Cancellable<Fut>(pub(crate) Fut);
+
+impl<Fut, T> Body for Cancellable<Fut>
+where
+    Fut: Future<Output = Result<T, Cancelled>> + Send + 'static,
+    T: Send + 'static,
+{
+    type Output = T;
+    const CONSUMED_BY_POLL: bool = false;
+
+    unsafe fn poll(body: *mut Self, cx: &mut Context<'_>) -> Poll<Result<T, Cancelled>> {
+        // SAFETY: pinned and ours, as for `Async`.
+        let future = unsafe { Pin::new_unchecked(&mut (*body).0) };
+        future.poll(cx)
+    }
+}
+
 /// A task with no body, completed by a combinator (`when_all`, `when_any`).
 pub(crate) struct Promise<T>(PhantomData<fn() -> T>);
 
