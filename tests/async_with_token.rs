@@ -109,7 +109,11 @@ fn a_token_cancelled_already_gives_a_cancelled_task_that_never_polls() {
         builder_ran.fetch_add(1, Ordering::SeqCst);
         CountPolls(counter)
     });
-    assert!(join_guarded("born cancelled", task).unwrap_err().is_cancelled());
+    assert!(
+        join_guarded("born cancelled", task)
+            .unwrap_err()
+            .is_cancelled()
+    );
     pool.shutdown();
     assert_eq!(built.load(Ordering::SeqCst), 1, "f runs on the caller");
     assert_eq!(polls.load(Ordering::SeqCst), 0);
@@ -163,9 +167,7 @@ fn the_free_function_on_a_worker_spawns_on_that_workers_pool() {
         .unwrap();
     let outer = pool.spawn(|| {
         let parent = CancellationToken::new();
-        taskpool::spawn_async_with_token(&parent, |_token| async {
-            support::current_thread_name()
-        })
+        taskpool::spawn_async_with_token(&parent, |_token| async { support::current_thread_name() })
     });
     let inner = join_guarded("outer", outer).unwrap();
     assert_eq!(join_guarded("inner", inner).unwrap(), "token-pool");

@@ -92,15 +92,19 @@ impl<T: Send + 'static, D: Deliver<T>> Wake for Input<T, D> {
     }
 }
 
-/// A promise and the one right to complete it.
-struct Completer<T: Send + 'static> {
+/// A promise and the one right to complete it. Dropped while still holding
+/// that right, it completes the promise as cancelled, so that nobody waits
+/// for a result that will never come.
+pub(super) struct Completer<T: Send + 'static> {
     promise: Mutex<Option<RawTask>>,
     _output: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: Send + 'static> Completer<T> {
-    fn new() -> (Task<T>, Self) {
-        let (handle, promise) = raw::new_promise::<T>();
+    /// A promise on `pool` (which runs its `then` continuations and gets
+    /// its unobserved panics), or on none.
+    pub(super) fn new(pool: Option<crate::sync::Arc<crate::pool::Registry>>) -> (Task<T>, Self) {
+        let (handle, promise) = raw::new_promise::<T>(pool);
         let completer = Completer {
             promise: Mutex::new(Some(promise)),
             _output: std::marker::PhantomData,
@@ -110,7 +114,7 @@ impl<T: Send + 'static> Completer<T> {
 
     /// Completes the promise unless it was completed already; returns
     /// whether this call did.
-    fn complete(&self, result: impl FnOnce() -> Result<T, TaskError>) -> bool {
+    pub(super) fn complete(&self, result: impl FnOnce() -> Result<T, TaskError>) -> bool {
         let Some(promise) = self.promise.lock().take() else {
             return false;
         };
@@ -118,6 +122,17 @@ impl<T: Send + 'static> Completer<T> {
         // `new_promise::<T>()`, taken out of the `Option` exactly once.
         unsafe { harness::fulfil(promise, result()) };
         true
+    }
+
+    /// Whether the promise was completed.
+    pub(super) fn is_completed(&self) -> bool {
+        self.promise.lock().is_none()
+    }
+}
+
+impl<T: Send + 'static> Drop for Completer<T> {
+    fn drop(&mut self) {
+        self.complete(|| Err(TaskError::cancelled()));
     }
 }
 
@@ -157,7 +172,7 @@ where
     D: Deliver<T>,
 {
     let tasks = collect_unread(tasks);
-    let (combined, completer) = Completer::new();
+    let (combined, completer) = Completer::new(None);
     if tasks.is_empty() {
         completer.complete(|| Ok(Vec::new()));
         return combined;
@@ -277,7 +292,7 @@ where
 
 /// `Task::ready`: a promise completed at once with `value`.
 pub(super) fn ready<T: Send + 'static>(value: T) -> Task<T> {
-    let (task, completer) = Completer::new();
+    let (task, completer) = Completer::new(None);
     completer.complete(|| Ok(value));
     task
 }
@@ -330,7 +345,7 @@ where
     T: Send + 'static,
 {
     let tasks = collect_unread(tasks);
-    let (combined, completer) = Completer::new();
+    let (combined, completer) = Completer::new(None);
     let shared = StdArc::new(Any { completer });
     if tasks.is_empty() {
         shared.completer.complete(|| Err(TaskError::cancelled()));

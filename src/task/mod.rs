@@ -15,6 +15,7 @@
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
+//! | `promise.rs` | [`Promise`](crate::Promise): a task completed from outside |
 //! | `futures.rs` | futures on the pool: `spawn_async`'s allocation, [`block_on`](crate::block_on), [`yield_now`](crate::yield_now), the live list that shutdown cancels |
 //!
 //! # The contract
@@ -33,6 +34,7 @@ mod combinators;
 mod futures;
 mod handle;
 mod harness;
+mod promise;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod wait;
@@ -42,6 +44,7 @@ pub use combinators::{when_all, when_all_settled, when_any};
 pub use futures::{YieldNow, block_on, yield_now};
 
 pub use handle::{CancelHandle, JoinHandle, Task};
+pub use promise::Promise;
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};

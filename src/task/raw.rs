@@ -534,8 +534,8 @@ pub(super) fn vtable_of(header: NonNull<Header>) -> &'static TaskVTable {
 
 /// A new promise: a task with no body that [`fulfil`] completes. Returns the
 /// handle's reference and the completer's.
-pub(crate) fn new_promise<T: Send + 'static>() -> (RawTask, RawTask) {
-    let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), None);
+pub(crate) fn new_promise<T: Send + 'static>(pool: Option<Arc<Registry>>) -> (RawTask, RawTask) {
+    let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), pool);
     // SAFETY: `new_running` counts two references, taken here once each.
     unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) }
 }
