@@ -16,6 +16,7 @@
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
 //! | `promise.rs` | [`Promise`](crate::Promise): a task completed from outside |
+//! | `set.rs` | [`TaskSet`](crate::TaskSet): results taken in completion order |
 //! | `futures.rs` | futures on the pool: `spawn_async`'s allocation, [`block_on`](crate::block_on), [`yield_now`](crate::yield_now), the live list that shutdown cancels |
 //!
 //! # The contract
@@ -36,6 +37,7 @@ mod handle;
 mod harness;
 mod promise;
 pub(crate) mod raw;
+mod set;
 pub(crate) mod state;
 mod wait;
 mod waker;
@@ -45,6 +47,7 @@ pub use futures::{YieldNow, block_on, yield_now};
 
 pub use handle::{CancelHandle, JoinHandle, Task};
 pub use promise::Promise;
+pub use set::{JoinNext, TaskSet};
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
