@@ -290,6 +290,54 @@ where
     gather(tasks, Settled)
 }
 
+/// Shared state of a `then_inline`: the continuation, run once by whoever
+/// delivers the antecedent's result.
+struct Inline<T, U: Send + 'static, F> {
+    continuation: Mutex<Option<F>>,
+    completer: Completer<U>,
+    _input: std::marker::PhantomData<fn(T)>,
+}
+
+impl<T, U, F> Deliver<T> for Inline<T, U, F>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    F: FnOnce(Result<T, TaskError>) -> U + Send + 'static,
+{
+    fn deliver(&self, _: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>> {
+        let continuation = self
+            .continuation
+            .lock()
+            .take()
+            .expect("an input is delivered once");
+        // A panic in the continuation is its task's outcome: it never
+        // unwinds into the thread that completed the antecedent.
+        let outcome = crate::unwind::catch(|| continuation(result));
+        self.completer
+            .complete(|| outcome.map_err(|payload| TaskError::panicked(Box::new(payload))));
+        None
+    }
+}
+
+/// `Task::then_inline`: a promise on the antecedent's pool, completed by
+/// the continuation where the antecedent's result is delivered.
+pub(super) fn then_inline<T, U, F>(antecedent: Task<T>, continuation: F) -> Task<U>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    F: FnOnce(Result<T, TaskError>) -> U + Send + 'static,
+{
+    antecedent.raw().assert_output_unread();
+    let (task, completer) = Completer::new(antecedent.raw().pool().cloned());
+    let shared = StdArc::new(Inline {
+        continuation: Mutex::new(Some(continuation)),
+        completer,
+        _input: std::marker::PhantomData,
+    });
+    Input::watch(antecedent, 0, shared);
+    task
+}
+
 /// `Task::ready`: a promise completed at once with `value`.
 pub(super) fn ready<T: Send + 'static>(value: T) -> Task<T> {
     let (task, completer) = Completer::new(None);

@@ -270,9 +270,15 @@ impl<T: Send + 'static> Task<T> {
         }
     }
 
-    /// Continues with `f` when this task ends: `f` receives this task's
-    /// result and runs on the pool, and nothing holds a thread meanwhile
-    /// (like .NET's `ContinueWith`). Returns the continuation's `Task`.
+    /// Continues with `f` when this task ends, as a new task queued on the
+    /// pool: `f` receives this task's result, and nothing holds a thread
+    /// meanwhile (like .NET's `ContinueWith`). Returns the continuation's
+    /// `Task`.
+    ///
+    /// The continuation waits in the queue like any new task, behind work
+    /// queued before it; for a short continuation that should run at once,
+    /// on the thread that completes this task, see
+    /// [`then_inline`](Self::then_inline).
     ///
     /// The continuation runs on this task's pool (for the tasks of
     /// [`when_all`](crate::when_all) and [`when_any`](crate::when_any), on
@@ -295,6 +301,49 @@ impl<T: Send + 'static> Task<T> {
         U: Send + 'static,
     {
         super::continue_with(self, f)
+    }
+
+    /// Continues with `f` right where this task ends: on the thread that
+    /// completes it, or at once on the caller if it has finished already
+    /// (.NET's `TaskContinuationOptions.ExecuteSynchronously`). Returns the
+    /// continuation's `Task`.
+    ///
+    /// For short continuations (record a result, resolve a
+    /// [`Promise`](crate::Promise), count progress): no new task is queued,
+    /// so the continuation does not wait behind a backlog. The rules are
+    /// [`then`](Self::then)'s: `f` runs exactly once and receives this
+    /// task's result (its panic or cancellation as an `Err`); a panic in `f`
+    /// becomes the returned task's panic and never unwinds into the thread
+    /// that ran it, so it never harms a worker.
+    ///
+    /// `f` holds up whoever completes this task: a worker, a thread that
+    /// cancels it, or the caller of [`Promise::resolve`](crate::Promise::resolve).
+    /// Keep it short and non-blocking, and do not chain thousands of them
+    /// (each completion runs the next continuation on the same stack); use
+    /// `then` for longer work.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let done = Arc::new(AtomicUsize::new(0));
+    /// let counter = done.clone();
+    /// let counted = pool.spawn(|| 21).then_inline(move |result| {
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    ///     result.unwrap() * 2
+    /// });
+    /// assert_eq!(counted.join().unwrap(), 42);
+    /// assert_eq!(done.load(Ordering::Relaxed), 1);
+    /// ```
+    pub fn then_inline<U, F>(self, f: F) -> Task<U>
+    where
+        F: FnOnce(Result<T, TaskError>) -> U + Send + 'static,
+        U: Send + 'static,
+    {
+        super::combinators::then_inline(self, f)
     }
 }
 
