@@ -212,6 +212,34 @@ impl ThreadPool {
         futures::spawn_async(self.registry(), future)
     }
 
+    /// Polls `future` on the pool with no handle: fire and forget for async
+    /// code (a connection handler, a background loop), without
+    /// `let _ =`.
+    ///
+    /// The same as `pool.spawn_async(future).detach()` (see
+    /// [`Task::detach`]), with the same cost: a panic in the future goes to
+    /// the pool's panic handler; one that is still waiting when the pool
+    /// shuts down is cancelled (dropped at its `.await`); one submitted
+    /// from outside a pool that is shutting down is dropped unpolled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let (sender, receiver) = std::sync::mpsc::channel();
+    /// pool.execute_async(async move {
+    ///     taskpool::yield_now().await;
+    ///     sender.send("handled").unwrap();
+    /// });
+    /// assert_eq!(receiver.recv().unwrap(), "handled");
+    /// ```
+    pub fn execute_async<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        futures::spawn_async(self.registry(), future).detach();
+    }
+
     /// Polls the future that `f` builds, with a token of its own (a child of
     /// `token`), on the pool's workers: the cancellable form of
     /// [`spawn_async`](Self::spawn_async).
@@ -325,6 +353,23 @@ where
     F::Output: Send + 'static,
 {
     pool::current_or_global(|registry| futures::spawn_async(registry, future))
+}
+
+/// Polls `future` with no handle on the global pool (or, on a worker, on
+/// that worker's pool); see [`ThreadPool::execute_async`].
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = std::sync::mpsc::channel();
+/// taskpool::execute_async(async move { sender.send(1).unwrap() });
+/// assert_eq!(receiver.recv().unwrap(), 1);
+/// ```
+pub fn execute_async<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    spawn_async(future).detach();
 }
 
 /// Polls the future that `f` builds with a token of its own on the global
