@@ -118,14 +118,18 @@ impl<T: Send + 'static> Wake for Member<T> {
     fn wake_by_ref(self: &StdArc<Self>) {
         // Registered once, on a task that completes once: this runs once.
         let mut state = self.shared.state.lock();
-        let slot = std::mem::replace(&mut state.slots[self.slot], Slot::Free);
-        let task = match slot {
-            Slot::Held(task) => task,
+        let slot = &mut state.slots[self.slot];
+        match slot {
+            Slot::Held(_) => {}
             Slot::Reserved => {
-                state.slots[self.slot] = Slot::Woken;
+                *slot = Slot::Woken;
                 return;
             }
+            // Emptied by the set's drop (or already woken).
             Slot::Free | Slot::Woken => return,
+        }
+        let Slot::Held(task) = std::mem::replace(slot, Slot::Free) else {
+            unreachable!("matched just above");
         };
         state.free.push(self.slot);
         state.in_flight -= 1;
