@@ -379,6 +379,42 @@ impl CancellationToken {
             wait: Registered::default(),
         }
     }
+
+    /// Runs `future` until it finishes or the token is cancelled, whichever
+    /// comes first: `Some(output)`, or `None` once the token is cancelled
+    /// (tokio-util's `run_until_cancelled`).
+    ///
+    /// A token already cancelled gives `None` without polling `future`; on
+    /// cancellation, `future` is dropped with the returned future. It holds
+    /// its own handle of the token, so it borrows nothing: it can be spawned
+    /// or stored.
+    ///
+    /// This is also the way to make a [`sleep`](crate::sleep) or a
+    /// [`timeout`](crate::timeout) end on a token:
+    /// `token.run_until_cancelled(taskpool::sleep(d)).await` is `None` as
+    /// soon as the token is cancelled, and dropping the sleep disarms its
+    /// timer, so no separate token-aware timer exists.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let token = taskpool::CancellationToken::new();
+    /// let quick = token.run_until_cancelled(async { 7 });
+    /// assert_eq!(taskpool::block_on(quick), Some(7));
+    ///
+    /// let long_sleep = token.run_until_cancelled(taskpool::sleep(Duration::from_secs(3600)));
+    /// token.cancel_after(Duration::from_millis(5));
+    /// assert_eq!(taskpool::block_on(long_sleep), None);
+    /// ```
+    pub fn run_until_cancelled<F: Future>(&self, future: F) -> RunUntilCancelled<F> {
+        RunUntilCancelled {
+            token: self.clone(),
+            wait: Registered::default(),
+            future,
+        }
+    }
 }
 
 impl Node {
@@ -583,6 +619,43 @@ pub struct WaitForCancellation<'a> {
 pub struct WaitForCancellationOwned {
     token: CancellationToken,
     wait: Registered,
+}
+
+/// The future of [`CancellationToken::run_until_cancelled`]: the inner
+/// future's output, or `None` once the token is cancelled.
+#[must_use = "futures do nothing unless awaited"]
+pub struct RunUntilCancelled<F> {
+    token: CancellationToken,
+    wait: Registered,
+    /// Pinned with the whole future: never moved out while polled.
+    future: F,
+}
+
+impl<F: Future> Future for RunUntilCancelled<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<F::Output>> {
+        // SAFETY: only `future` is pinned (structurally): it is never moved
+        // out of `self`, the type has no `Drop` impl that could move it, and
+        // `RunUntilCancelled` is `Unpin` only when `F` is. `token` and `wait`
+        // are not pinned and are used through plain references.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.wait.poll(&this.token, cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        // SAFETY: as above: `future` stays where it is for as long as
+        // `self` does.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        future.poll(cx).map(Some)
+    }
+}
+
+impl<F> fmt::Debug for RunUntilCancelled<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunUntilCancelled")
+            .field("cancelled", &self.token.is_cancelled())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What both waiting futures keep between polls: the waker the token's

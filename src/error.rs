@@ -156,8 +156,8 @@ impl std::error::Error for BuildError {
     }
 }
 
-/// Why a [`Task`](crate::Task) produced no value: its work panicked, or it
-/// was cancelled.
+/// Why a [`Task`](crate::Task) produced no value: its work panicked, it was
+/// cancelled, or (for a [`Promise`](crate::Promise)) it was failed.
 ///
 /// Returned by [`Task::join`](crate::Task::join) and by awaiting a `Task`.
 /// Receiving it counts as observing the panic: it does not also go to the
@@ -181,6 +181,21 @@ enum TaskErrorRepr {
     /// Boxed once more so that a `TaskError`, and a task's output slot, stay
     /// one pointer wide.
     Panicked(Box<Payload>),
+    /// A failure set without a panic ([`TaskError::failed`]).
+    Failed(Box<Failure>),
+}
+
+/// A failure without a panic, as a task stores it: in the slot of a panic
+/// payload, told apart by its type (which nothing outside the crate can
+/// name, so no user panic is ever taken for one).
+pub(crate) struct Failure(Box<dyn std::error::Error + Send + Sync>);
+
+impl Failure {
+    /// Whether a stored payload is a failure rather than a panic: a failure
+    /// nobody read is dropped like a value, never sent to a panic handler.
+    pub(crate) fn is_failure(payload: &Payload) -> bool {
+        (**payload).is::<Failure>()
+    }
 }
 
 impl TaskError {
@@ -190,9 +205,86 @@ impl TaskError {
         }
     }
 
+    /// The error for a payload from a task's output slot: a panic, or a
+    /// failure stored as one.
     pub(crate) fn panicked(payload: Box<Payload>) -> Self {
+        if Failure::is_failure(&payload) {
+            let failure = (*payload)
+                .downcast::<Failure>()
+                .expect("checked just above");
+            return Self {
+                repr: TaskErrorRepr::Failed(failure),
+            };
+        }
         Self {
             repr: TaskErrorRepr::Panicked(payload),
+        }
+    }
+
+    /// What a task's output slot stores for this error: the panic payload
+    /// or the failure, or nothing for a cancellation.
+    pub(crate) fn into_stored(self) -> Option<Payload> {
+        match self.repr {
+            TaskErrorRepr::Cancelled => None,
+            TaskErrorRepr::Panicked(payload) => Some(*payload),
+            TaskErrorRepr::Failed(failure) => Some(failure as Payload),
+        }
+    }
+
+    /// An error that is neither a panic nor a cancellation: `error` says
+    /// why a task has no value. For completing a
+    /// [`Promise`](crate::Promise) with a failure (.NET's `SetException`)
+    /// without inventing a panic.
+    ///
+    /// [`is_panic`](Self::is_panic) and [`is_cancelled`](Self::is_cancelled)
+    /// are both `false` for it; [`failure`](Self::failure) gives `error`
+    /// back, and so does [`Error::source`](std::error::Error::source). A
+    /// failure nobody reads is dropped quietly, like a value: it never
+    /// reaches a pool's panic handler.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskpool::TaskError;
+    ///
+    /// let error = TaskError::failed("backend unreachable");
+    /// assert!(error.is_failed());
+    /// assert!(!error.is_panic() && !error.is_cancelled());
+    /// assert_eq!(error.failure().unwrap().to_string(), "backend unreachable");
+    /// assert_eq!(error.to_string(), "task failed: backend unreachable");
+    /// ```
+    pub fn failed(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            repr: TaskErrorRepr::Failed(Box::new(Failure(error.into()))),
+        }
+    }
+
+    /// `true` if the task ended with a failure set without a panic (see
+    /// [`failed`](Self::failed)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (promise, task) = taskpool::Promise::<u32>::new();
+    /// assert!(promise.fail("no data"));
+    /// assert!(task.join().unwrap_err().is_failed());
+    /// ```
+    pub fn is_failed(&self) -> bool {
+        matches!(self.repr, TaskErrorRepr::Failed(_))
+    }
+
+    /// The failure, if the task ended with one (see [`failed`](Self::failed)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let error = taskpool::TaskError::failed(std::fmt::Error);
+    /// assert!(error.failure().unwrap().is::<std::fmt::Error>());
+    /// ```
+    pub fn failure(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match &self.repr {
+            TaskErrorRepr::Failed(failure) => Some(&*failure.0),
+            _ => None,
         }
     }
 
@@ -232,7 +324,7 @@ impl TaskError {
     ///
     /// # Panics
     ///
-    /// If the task was cancelled rather than panicked; see
+    /// If the task was cancelled or failed rather than panicked; see
     /// [`try_into_panic`](Self::try_into_panic).
     ///
     /// # Examples
@@ -246,15 +338,16 @@ impl TaskError {
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         match self.try_into_panic() {
             Ok(payload) => payload,
-            Err(_) => panic!("TaskError::into_panic called on a cancelled task's error"),
+            Err(_) => panic!("TaskError::into_panic called on an error that is not a panic"),
         }
     }
 
-    /// The panic's payload, or the error itself if the task was cancelled.
+    /// The panic's payload, or the error itself if the task was cancelled
+    /// or failed.
     ///
     /// # Errors
     ///
-    /// `Err(self)` if the task was cancelled.
+    /// `Err(self)` if the task was cancelled or failed.
     ///
     /// # Examples
     ///
@@ -267,7 +360,7 @@ impl TaskError {
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, TaskError> {
         match self.repr {
             TaskErrorRepr::Panicked(payload) => Ok(*payload),
-            TaskErrorRepr::Cancelled => Err(self),
+            TaskErrorRepr::Cancelled | TaskErrorRepr::Failed(_) => Err(self),
         }
     }
 
@@ -284,7 +377,7 @@ impl TaskError {
     pub fn panic_message(&self) -> Option<&str> {
         match &self.repr {
             TaskErrorRepr::Panicked(payload) => crate::unwind::payload_message(&***payload),
-            TaskErrorRepr::Cancelled => None,
+            TaskErrorRepr::Cancelled | TaskErrorRepr::Failed(_) => None,
         }
     }
 }
@@ -297,6 +390,10 @@ impl fmt::Debug for TaskError {
                 .debug_tuple("TaskError::Panicked")
                 .field(&self.panic_message().unwrap_or("<non-string payload>"))
                 .finish(),
+            TaskErrorRepr::Failed(failure) => f
+                .debug_tuple("TaskError::Failed")
+                .field(&failure.0)
+                .finish(),
         }
     }
 }
@@ -307,11 +404,19 @@ impl fmt::Display for TaskError {
             (TaskErrorRepr::Cancelled, _) => f.write_str("task was cancelled"),
             (TaskErrorRepr::Panicked(_), Some(message)) => write!(f, "task panicked: {message}"),
             (TaskErrorRepr::Panicked(_), None) => f.write_str("task panicked"),
+            (TaskErrorRepr::Failed(failure), _) => write!(f, "task failed: {}", failure.0),
         }
     }
 }
 
-impl std::error::Error for TaskError {}
+impl std::error::Error for TaskError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.repr {
+            TaskErrorRepr::Failed(failure) => Some(&*failure.0),
+            _ => None,
+        }
+    }
+}
 
 impl From<Cancelled> for TaskError {
     fn from(_: Cancelled) -> Self {

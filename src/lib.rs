@@ -52,12 +52,13 @@ mod timer;
 mod unwind;
 
 pub use cancel::{
-    CancellationRegistration, CancellationToken, WaitForCancellation, WaitForCancellationOwned,
+    CancellationRegistration, CancellationToken, RunUntilCancelled, WaitForCancellation,
+    WaitForCancellationOwned,
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
 pub use task::{
-    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_all_settled, when_any,
-    yield_now,
+    CancelHandle, JoinHandle, JoinNext, Promise, Task, TaskSet, YieldNow, block_on, execute_async,
+    spawn, spawn_async, spawn_async_with_token, when_all, when_all_settled, when_any, yield_now,
 };
 pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

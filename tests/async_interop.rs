@@ -96,3 +96,47 @@ fn block_on_of_a_plain_future_returns_its_output() {
     let mut ready = std::future::ready("ready");
     assert_eq!(block_on(&mut ready), "ready");
 }
+
+#[test]
+fn an_on_thread_start_hook_entering_a_tokio_runtime_lets_tasks_use_tokio_io_and_timers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // tokio's sockets and timers need a tokio runtime's context on the
+    // thread that creates them; its runtime threads drive them. Each worker
+    // enters the context once, for its whole life (the guard is leaked on
+    // purpose: it must outlive every task the worker polls).
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let context = runtime.handle().clone();
+    let pool = ThreadPool::builder()
+        .num_threads(2)
+        .on_thread_start(move |_index| std::mem::forget(context.enter()))
+        .build()
+        .unwrap();
+    let echoed = pool.spawn_async(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = taskpool::spawn_async(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut line = [0_u8; 5];
+            stream.read_exact(&mut line).await.unwrap();
+            stream.write_all(&line).await.unwrap();
+        });
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        stream.write_all(b"hello").await.unwrap();
+        let mut reply = [0_u8; 5];
+        stream.read_exact(&mut reply).await.unwrap();
+        server.await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        reply
+    });
+    assert_eq!(
+        &join_guarded("tokio I/O on the pool", echoed).unwrap(),
+        b"hello"
+    );
+    pool.shutdown();
+    drop(runtime);
+}

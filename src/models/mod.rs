@@ -20,10 +20,12 @@
 //! | `task.rs` | the task state machine: join, complete, cancel, dropped handle |
 //! | `waker.rs` | an async task's waker: before, during and after a poll, after completion |
 //! | `token.rs` | `CancellationToken`: cancel against register and unregister |
+//! | `promise.rs` | `Promise`: completing from outside against join, a dropped task, a second completer |
 //! | `shutdown.rs` | shutdown against concurrent submissions and wake-ups |
 //! | `flag.rs` | the future the waker and shutdown models wait on, and its waking thread |
 
 mod flag;
+mod promise;
 mod shutdown;
 mod sleep;
 mod task;

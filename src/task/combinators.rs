@@ -92,15 +92,19 @@ impl<T: Send + 'static, D: Deliver<T>> Wake for Input<T, D> {
     }
 }
 
-/// A promise and the one right to complete it.
-struct Completer<T: Send + 'static> {
+/// A promise and the one right to complete it. Dropped while still holding
+/// that right, it completes the promise as cancelled, so that nobody waits
+/// for a result that will never come.
+pub(super) struct Completer<T: Send + 'static> {
     promise: Mutex<Option<RawTask>>,
     _output: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: Send + 'static> Completer<T> {
-    fn new() -> (Task<T>, Self) {
-        let (handle, promise) = raw::new_promise::<T>();
+    /// A promise on `pool` (which runs its `then` continuations and gets
+    /// its unobserved panics), or on none.
+    pub(super) fn new(pool: Option<crate::sync::Arc<crate::pool::Registry>>) -> (Task<T>, Self) {
+        let (handle, promise) = raw::new_promise::<T>(pool);
         let completer = Completer {
             promise: Mutex::new(Some(promise)),
             _output: std::marker::PhantomData,
@@ -110,7 +114,7 @@ impl<T: Send + 'static> Completer<T> {
 
     /// Completes the promise unless it was completed already; returns
     /// whether this call did.
-    fn complete(&self, result: impl FnOnce() -> Result<T, TaskError>) -> bool {
+    pub(super) fn complete(&self, result: impl FnOnce() -> Result<T, TaskError>) -> bool {
         let Some(promise) = self.promise.lock().take() else {
             return false;
         };
@@ -118,6 +122,17 @@ impl<T: Send + 'static> Completer<T> {
         // `new_promise::<T>()`, taken out of the `Option` exactly once.
         unsafe { harness::fulfil(promise, result()) };
         true
+    }
+
+    /// Whether the promise was completed.
+    pub(super) fn is_completed(&self) -> bool {
+        self.promise.lock().is_none()
+    }
+}
+
+impl<T: Send + 'static> Drop for Completer<T> {
+    fn drop(&mut self) {
+        self.complete(|| Err(TaskError::cancelled()));
     }
 }
 
@@ -157,7 +172,7 @@ where
     D: Deliver<T>,
 {
     let tasks = collect_unread(tasks);
-    let (combined, completer) = Completer::new();
+    let (combined, completer) = Completer::new(None);
     if tasks.is_empty() {
         completer.complete(|| Ok(Vec::new()));
         return combined;
@@ -275,9 +290,57 @@ where
     gather(tasks, Settled)
 }
 
+/// Shared state of a `then_inline`: the continuation, run once by whoever
+/// delivers the antecedent's result.
+struct Inline<T, U: Send + 'static, F> {
+    continuation: Mutex<Option<F>>,
+    completer: Completer<U>,
+    _input: std::marker::PhantomData<fn(T)>,
+}
+
+impl<T, U, F> Deliver<T> for Inline<T, U, F>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    F: FnOnce(Result<T, TaskError>) -> U + Send + 'static,
+{
+    fn deliver(&self, _: usize, result: Result<T, TaskError>) -> Option<Result<T, TaskError>> {
+        let continuation = self
+            .continuation
+            .lock()
+            .take()
+            .expect("an input is delivered once");
+        // A panic in the continuation is its task's outcome: it never
+        // unwinds into the thread that completed the antecedent.
+        let outcome = crate::unwind::catch(|| continuation(result));
+        self.completer
+            .complete(|| outcome.map_err(|payload| TaskError::panicked(Box::new(payload))));
+        None
+    }
+}
+
+/// `Task::then_inline`: a promise on the antecedent's pool, completed by
+/// the continuation where the antecedent's result is delivered.
+pub(super) fn then_inline<T, U, F>(antecedent: Task<T>, continuation: F) -> Task<U>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    F: FnOnce(Result<T, TaskError>) -> U + Send + 'static,
+{
+    antecedent.raw().assert_output_unread();
+    let (task, completer) = Completer::new(antecedent.raw().pool().cloned());
+    let shared = StdArc::new(Inline {
+        continuation: Mutex::new(Some(continuation)),
+        completer,
+        _input: std::marker::PhantomData,
+    });
+    Input::watch(antecedent, 0, shared);
+    task
+}
+
 /// `Task::ready`: a promise completed at once with `value`.
 pub(super) fn ready<T: Send + 'static>(value: T) -> Task<T> {
-    let (task, completer) = Completer::new();
+    let (task, completer) = Completer::new(None);
     completer.complete(|| Ok(value));
     task
 }
@@ -330,7 +393,7 @@ where
     T: Send + 'static,
 {
     let tasks = collect_unread(tasks);
-    let (combined, completer) = Completer::new();
+    let (combined, completer) = Completer::new(None);
     let shared = StdArc::new(Any { completer });
     if tasks.is_empty() {
         shared.completer.complete(|| Err(TaskError::cancelled()));

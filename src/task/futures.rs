@@ -10,7 +10,7 @@
 //! so that shutdown never waits for a timer or an outside event.
 
 use super::Task;
-use super::raw::{Async, Extra, RawTask};
+use super::raw::{Async, Body, Extra, RawTask};
 use super::state::State;
 use crate::pool::{Extension, Registry, Submit, WorkerThread, with_thread_waker};
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering};
@@ -131,18 +131,42 @@ fn live_tasks(registry: &Registry) -> &LiveTasks {
         .expect("level 2 is the only user of the pool's extension")
 }
 
+/// The extra of an async task: its place in the live list, and whatever
+/// else the kind of task needs beside it.
+pub(crate) trait AsyncExtra: Extra {
+    fn live_slot(&self) -> &LiveSlot;
+}
+
+impl AsyncExtra for LiveSlot {
+    fn live_slot(&self) -> &LiveSlot {
+        self
+    }
+}
+
 /// `ThreadPool::spawn_async` and `taskpool::spawn_async`.
 pub(crate) fn spawn_async<F>(registry: &Arc<Registry>, future: F) -> Task<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let header = RawTask::allocate(
-        Async(future),
-        LiveSlot::default(),
-        State::new_scheduled(1),
-        Some(registry.clone()),
-    );
+    let (task, entry) = allocate_async(registry, Async(future), LiveSlot::default());
+    entry.submit_to(registry, Submit::New);
+    task
+}
+
+/// An async task in the live list, not yet queued: its handle and its
+/// queue entry.
+pub(crate) fn allocate_async<B, X>(
+    registry: &Arc<Registry>,
+    body: B,
+    extra: X,
+) -> (Task<B::Output>, RawTask)
+where
+    B: Body,
+    X: AsyncExtra,
+{
+    debug_assert!(!B::CONSUMED_BY_POLL, "an async body stays until dropped");
+    let header = RawTask::allocate(body, extra, State::new_scheduled(1), Some(registry.clone()));
     // SAFETY: `new_scheduled(1)` counts three references: the handle's,
     // the queue entry's and the live list's, taken here once each.
     let (handle, entry, listed) = unsafe {
@@ -155,12 +179,11 @@ where
     let key = live_tasks(registry).insert(listed);
     // SAFETY: the task was allocated just above with these body and extra
     // types.
-    let slot = unsafe { entry.extra::<Async<F>, LiveSlot>() };
-    // ORDERING: Relaxed: queueing the task below publishes them.
+    let slot = unsafe { entry.extra::<B, X>() }.live_slot();
+    // ORDERING: Relaxed: queueing the task publishes them.
     slot.shard.store(key.shard, Ordering::Relaxed);
     slot.index.store(key.index, Ordering::Relaxed);
-    entry.submit_to(registry, Submit::New);
-    Task::from_raw(handle)
+    (Task::from_raw(handle), entry)
 }
 
 /// Runs `future` to completion on the calling thread and returns its output.

@@ -197,20 +197,34 @@ impl<T: Send + 'static> Task<T> {
         self.raw.state().load().is_complete()
     }
 
-    /// Requests cancellation; returns whether the task was stopped before it
-    /// started.
+    /// Requests cancellation; returns `true` when this call ended the task,
+    /// which then reports cancelled.
     ///
-    /// `true`: the task had not started. It now never will, and ends
-    /// cancelled; its closure or future is dropped on this thread. One atomic
-    /// transition decides between this call and a worker starting the task,
+    /// `true`: the task was not running at that instant, and this call ended
+    /// it: a task that had not started never will; an async task waiting at
+    /// an `.await` (for a timer, a channel, another task) is not polled
+    /// again. Its closure or future is dropped on this thread, and `join` or
+    /// `.await` reports [`TaskError::is_cancelled`]. One atomic transition
+    /// decides between this call and a worker starting or polling the task,
     /// so exactly one of them wins.
     ///
-    /// `false`: the task had already started or finished. What happens next
-    /// depends on the kind of task. A closure from
+    /// `false`: the task was running right then, or had finished; the
+    /// outcome is not decided by this call. A running async task is dropped
+    /// as soon as its current poll returns `Pending` (at its next `.await`
+    /// that waits) and then ends cancelled, but a poll that finishes ends
+    /// with its value. A closure from
     /// [`spawn_with_token`](crate::ThreadPool::spawn_with_token) sees its own
-    /// token cancelled and can stop cooperatively (`token.check()?`). An
-    /// async task is dropped at its next `.await` and ends cancelled. A plain
+    /// token cancelled and can stop cooperatively (`token.check()?`). A plain
     /// [`spawn`](crate::ThreadPool::spawn) closure runs to completion.
+    ///
+    /// In every case the task's own token (if it has one) is cancelled. To
+    /// cancel from a token callback or another thread, take a
+    /// [`cancel_handle`](Self::cancel_handle).
+    ///
+    /// Earlier versions answered `false` for an async task waiting at an
+    /// `.await`, although the call had just dropped it and the task was
+    /// bound to report cancelled; that read as a failure, so `true` now
+    /// means "this call ended the task", started or not.
     ///
     /// # Examples
     ///
@@ -228,9 +242,43 @@ impl<T: Send + 'static> Task<T> {
         self.raw.cancel()
     }
 
-    /// Continues with `f` when this task ends: `f` receives this task's
-    /// result and runs on the pool, and nothing holds a thread meanwhile
-    /// (like .NET's `ContinueWith`). Returns the continuation's `Task`.
+    /// A handle that cancels this task from anywhere: cloneable, `Send` and
+    /// `Sync`, and independent of the `Task` (tokio's `AbortHandle`).
+    ///
+    /// Give it to a token callback, a timer or another thread while the
+    /// `Task` itself is joined, awaited or moved elsewhere.
+    /// [`CancelHandle::cancel`] does exactly what [`Task::cancel`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use taskpool::CancellationToken;
+    ///
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let shutdown = CancellationToken::new();
+    /// let task = pool.spawn_async(std::future::pending::<()>());
+    /// let handle = task.cancel_handle();
+    /// let _registration = shutdown.register(move || {
+    ///     handle.cancel();
+    /// });
+    /// shutdown.cancel();
+    /// assert!(task.join().unwrap_err().is_cancelled());
+    /// ```
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            raw: self.raw.clone_ref(),
+        }
+    }
+
+    /// Continues with `f` when this task ends, as a new task queued on the
+    /// pool: `f` receives this task's result, and nothing holds a thread
+    /// meanwhile (like .NET's `ContinueWith`). Returns the continuation's
+    /// `Task`.
+    ///
+    /// The continuation waits in the queue like any new task, behind work
+    /// queued before it; for a short continuation that should run at once,
+    /// on the thread that completes this task, see
+    /// [`then_inline`](Self::then_inline).
     ///
     /// The continuation runs on this task's pool (for the tasks of
     /// [`when_all`](crate::when_all) and [`when_any`](crate::when_any), on
@@ -253,6 +301,130 @@ impl<T: Send + 'static> Task<T> {
         U: Send + 'static,
     {
         super::continue_with(self, f)
+    }
+
+    /// Continues with `f` right where this task ends: on the thread that
+    /// completes it, or at once on the caller if it has finished already
+    /// (.NET's `TaskContinuationOptions.ExecuteSynchronously`). Returns the
+    /// continuation's `Task`.
+    ///
+    /// For short continuations (record a result, resolve a
+    /// [`Promise`](crate::Promise), count progress): no new task is queued,
+    /// so the continuation does not wait behind a backlog. The rules are
+    /// [`then`](Self::then)'s: `f` runs exactly once and receives this
+    /// task's result (its panic or cancellation as an `Err`); a panic in `f`
+    /// becomes the returned task's panic and never unwinds into the thread
+    /// that ran it, so it never harms a worker.
+    ///
+    /// `f` holds up whoever completes this task: a worker, a thread that
+    /// cancels it, or the caller of [`Promise::resolve`](crate::Promise::resolve).
+    /// Keep it short and non-blocking, and do not chain thousands of them
+    /// (each completion runs the next continuation on the same stack); use
+    /// `then` for longer work.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let done = Arc::new(AtomicUsize::new(0));
+    /// let counter = done.clone();
+    /// let counted = pool.spawn(|| 21).then_inline(move |result| {
+    ///     counter.fetch_add(1, Ordering::Relaxed);
+    ///     result.unwrap() * 2
+    /// });
+    /// assert_eq!(counted.join().unwrap(), 42);
+    /// assert_eq!(done.load(Ordering::Relaxed), 1);
+    /// ```
+    pub fn then_inline<U, F>(self, f: F) -> Task<U>
+    where
+        F: FnOnce(Result<T, TaskError>) -> U + Send + 'static,
+        U: Send + 'static,
+    {
+        super::combinators::then_inline(self, f)
+    }
+}
+
+/// A cloneable, thread-safe right to cancel one task, made by
+/// [`Task::cancel_handle`] (tokio's `AbortHandle`).
+///
+/// It holds one counted reference to the task's allocation: its state word
+/// and the inline slot where the closure or future, then the output, live.
+/// It does not hold the output itself: the value is moved out by `join` or
+/// dropped with the `Task` as if there were no cancel handle, and the
+/// closure or future is dropped when the task ends. What a handle keeps after
+/// the task ended is that one allocation (and its pool's shared state),
+/// freed when the last handle goes.
+///
+/// # Examples
+///
+/// ```
+/// let pool = taskpool::ThreadPool::new(1);
+/// let (release, gate) = std::sync::mpsc::channel::<()>();
+/// let blocker = pool.spawn(move || gate.recv().unwrap());
+/// let queued = pool.spawn(|| "never runs");
+/// let handle = queued.cancel_handle();
+/// let from_another_thread = std::thread::spawn(move || handle.cancel());
+/// assert!(from_another_thread.join().unwrap());
+/// assert!(queued.join().unwrap_err().is_cancelled());
+/// release.send(()).unwrap();
+/// blocker.join().unwrap();
+/// ```
+pub struct CancelHandle {
+    raw: RawTask,
+}
+
+impl CancelHandle {
+    /// Requests cancellation of the task; the same as [`Task::cancel`],
+    /// with the same answer: `true` when this call ended the task (it had
+    /// not started, or was an async task waiting at an `.await`), `false`
+    /// when it was running right then or had finished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let task = taskpool::Task::ready(1);
+    /// let handle = task.cancel_handle();
+    /// assert!(!handle.cancel(), "finished already");
+    /// assert_eq!(task.join().unwrap(), 1);
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.raw.cancel()
+    }
+
+    /// `true` once the task has ended (with a value, a panic, or cancelled).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let task = pool.spawn(|| 5);
+    /// let handle = task.cancel_handle();
+    /// assert_eq!(task.join().unwrap(), 5);
+    /// assert!(handle.is_finished());
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.raw.state().load().is_complete()
+    }
+}
+
+impl Clone for CancelHandle {
+    fn clone(&self) -> Self {
+        CancelHandle {
+            raw: self.raw.clone_ref(),
+        }
+    }
+}
+
+impl fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.raw.state().load();
+        f.debug_struct("CancelHandle")
+            .field("finished", &state.is_complete())
+            .field("cancel_requested", &state.is_cancelled())
+            .finish()
     }
 }
 

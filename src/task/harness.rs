@@ -5,7 +5,7 @@
 use super::raw::{Body, Cell, Extra, Header, Promise, RawTask, TaskVTable};
 use super::state::{Completed, Outcome, ToIdle, ToRunning};
 use super::waker::waker_ref;
-use crate::error::{Cancelled, TaskError};
+use crate::error::{Cancelled, Failure, TaskError};
 use crate::pool::{JobData, Ran, Submit};
 use crate::unwind::{self, report_panic_here};
 use std::marker::PhantomData;
@@ -28,15 +28,17 @@ pub(crate) unsafe fn fulfil<T: Send + 'static>(promise: RawTask, result: Result<
                 .with_mut(|stage| unsafe { (*stage).value = ManuallyDrop::new(value) });
             Outcome::Value
         }
-        Err(error) => match error.try_into_panic() {
-            Ok(payload) => {
+        // A failure is stored where a panic payload goes, and told apart
+        // when it is read (`TaskError::panicked`).
+        Err(error) => match error.into_stored() {
+            Some(payload) => {
                 // SAFETY: as above.
                 cell.stage.with_mut(|stage| unsafe {
                     (*stage).panic = ManuallyDrop::new(Box::new(payload));
                 });
                 Outcome::Panicked
             }
-            Err(_cancelled) => Outcome::Cancelled,
+            None => Outcome::Cancelled,
         },
     };
     Typed::<Promise<T>, ()>::complete(&promise, outcome);
@@ -264,7 +266,9 @@ impl<B: Body, X: Extra> Typed<B, X> {
                 let payload = cell
                     .stage
                     .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).panic) });
-                task.report_panic(*payload);
+                if !Failure::is_failure(&payload) {
+                    task.report_panic(*payload);
+                }
             }
             Outcome::Cancelled => {}
         }
@@ -334,7 +338,8 @@ impl<B: Body, X: Extra> Typed<B, X> {
                 Some(Outcome::Panicked) => {
                     // SAFETY: as above.
                     let payload = unsafe { ManuallyDrop::take(&mut stage.panic) };
-                    return Some(*payload);
+                    // A failure nobody read is dropped, not reported.
+                    return (!Failure::is_failure(&payload)).then_some(*payload);
                 }
                 Some(Outcome::Cancelled) | None => {}
             }

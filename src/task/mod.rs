@@ -15,6 +15,8 @@
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
+//! | `promise.rs` | [`Promise`](crate::Promise): a task completed from outside |
+//! | `set.rs` | [`TaskSet`](crate::TaskSet): results taken in completion order |
 //! | `futures.rs` | futures on the pool: `spawn_async`'s allocation, [`block_on`](crate::block_on), [`yield_now`](crate::yield_now), the live list that shutdown cancels |
 //!
 //! # The contract
@@ -33,14 +35,19 @@ mod combinators;
 mod futures;
 mod handle;
 mod harness;
+mod promise;
 pub(crate) mod raw;
+mod set;
 pub(crate) mod state;
 mod wait;
 mod waker;
 
 pub use combinators::{when_all, when_all_settled, when_any};
 pub use futures::{YieldNow, block_on, yield_now};
-pub use handle::{JoinHandle, Task};
+
+pub use handle::{CancelHandle, JoinHandle, Task};
+pub use promise::Promise;
+pub use set::{JoinNext, TaskSet};
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
@@ -60,6 +67,30 @@ use std::future::Future;
 struct OwnToken {
     token: CancellationToken,
     registration: Mutex<Option<CancellationRegistration>>,
+}
+
+/// The extra of a `spawn_async_with_token` task: its place in the live
+/// list and its own token.
+struct LiveOwnToken {
+    live: futures::LiveSlot,
+    own: OwnToken,
+}
+
+impl Extra for LiveOwnToken {
+    fn on_cancel(&self) {
+        self.own.on_cancel();
+    }
+
+    fn on_complete(&self, task: &RawTask) {
+        self.own.on_complete(task);
+        self.live.on_complete(task);
+    }
+}
+
+impl futures::AsyncExtra for LiveOwnToken {
+    fn live_slot(&self) -> &futures::LiveSlot {
+        &self.live
+    }
 }
 
 impl Extra for OwnToken {
@@ -180,6 +211,83 @@ impl ThreadPool {
     {
         futures::spawn_async(self.registry(), future)
     }
+
+    /// Polls `future` on the pool with no handle: fire and forget for async
+    /// code (a connection handler, a background loop), without
+    /// `let _ =`.
+    ///
+    /// The same as `pool.spawn_async(future).detach()` (see
+    /// [`Task::detach`]), with the same cost: a panic in the future goes to
+    /// the pool's panic handler; one that is still waiting when the pool
+    /// shuts down is cancelled (dropped at its `.await`); one submitted
+    /// from outside a pool that is shutting down is dropped unpolled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let (sender, receiver) = std::sync::mpsc::channel();
+    /// pool.execute_async(async move {
+    ///     taskpool::yield_now().await;
+    ///     sender.send("handled").unwrap();
+    /// });
+    /// assert_eq!(receiver.recv().unwrap(), "handled");
+    /// ```
+    pub fn execute_async<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        futures::spawn_async(self.registry(), future).detach();
+    }
+
+    /// Polls the future that `f` builds, with a token of its own (a child of
+    /// `token`), on the pool's workers: the cancellable form of
+    /// [`spawn_async`](Self::spawn_async).
+    ///
+    /// `f` runs at once, on the calling thread, and receives the task's own
+    /// token, so the future can hand it to what it starts (a
+    /// [`spawn_with_token`](Self::spawn_with_token) closure, a loop that
+    /// checks it) or watch it inside a poll.
+    ///
+    /// Cancelling `token`, or the task itself ([`Task::cancel`], a
+    /// [`CancelHandle`](crate::CancelHandle)), ends the task cancelled: one
+    /// that has not started, at once, without waiting for a worker to reach
+    /// it in the queue; one waiting at an `.await`, at once, its future
+    /// dropped on the cancelling thread; one being polled, when that poll
+    /// returns `Pending`. Once its token is cancelled the future is never
+    /// polled again, so code after an `.await` does not run; only a poll
+    /// already running at that instant may still finish with a value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use taskpool::{CancellationToken, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(2);
+    /// let shutdown = CancellationToken::new();
+    /// let request = pool.spawn_async_with_token(&shutdown, |token| async move {
+    ///     taskpool::sleep(Duration::from_secs(3600)).await;
+    ///     token.is_cancelled()
+    /// });
+    /// shutdown.cancel();
+    /// // Dropped at its `.await` (or before it started).
+    /// assert!(request.join().unwrap_err().is_cancelled());
+    /// ```
+    pub fn spawn_async_with_token<F, Fut>(
+        &self,
+        token: &CancellationToken,
+        f: F,
+    ) -> Task<Fut::Output>
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let own = token.child_token();
+        let future = f(own.clone());
+        spawn_async_with_own_token(self.registry(), future, own)
+    }
 }
 
 impl ThreadPool {
@@ -245,6 +353,118 @@ where
     F::Output: Send + 'static,
 {
     pool::current_or_global(|registry| futures::spawn_async(registry, future))
+}
+
+/// Polls `future` with no handle on the global pool (or, on a worker, on
+/// that worker's pool); see [`ThreadPool::execute_async`].
+///
+/// # Examples
+///
+/// ```
+/// let (sender, receiver) = std::sync::mpsc::channel();
+/// taskpool::execute_async(async move { sender.send(1).unwrap() });
+/// assert_eq!(receiver.recv().unwrap(), 1);
+/// ```
+pub fn execute_async<F>(future: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    spawn_async(future).detach();
+}
+
+/// Polls the future that `f` builds with a token of its own on the global
+/// pool (or, on a worker, on that worker's pool); see
+/// [`ThreadPool::spawn_async_with_token`].
+///
+/// # Examples
+///
+/// ```
+/// let parent = taskpool::CancellationToken::new();
+/// let task = taskpool::spawn_async_with_token(&parent, |token| async move {
+///     token.cancelled_owned().await;
+///     "saw the parent's cancellation"
+/// });
+/// parent.cancel();
+/// // Cancelled at its await, or before it started: never polled again.
+/// let outcome = taskpool::block_on(task);
+/// // (`Ok` only if its first poll was running as the parent was cancelled.)
+/// assert!(outcome.map_or_else(|error| error.is_cancelled(), |text| text.starts_with("saw")));
+/// ```
+pub fn spawn_async_with_token<F, Fut>(token: &CancellationToken, f: F) -> Task<Fut::Output>
+where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let own = token.child_token();
+    let future = f(own.clone());
+    pool::current_or_global(|registry| spawn_async_with_own_token(registry, future, own))
+}
+
+/// `spawn_async_with_token` once the future is built: an async task whose
+/// extra holds `own`, registered to cancel the task (see `Task::cancel`).
+fn spawn_async_with_own_token<Fut>(
+    registry: &Arc<Registry>,
+    future: Fut,
+    own: CancellationToken,
+) -> Task<Fut::Output>
+where
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    let extra = LiveOwnToken {
+        live: futures::LiveSlot::default(),
+        own: OwnToken {
+            token: own.clone(),
+            registration: Mutex::new(None),
+        },
+    };
+    let body = raw::Cancellable(WatchingToken {
+        token: own.clone(),
+        future,
+    });
+    let (task, entry) = futures::allocate_async(registry, body, extra);
+    let target = task.raw().clone_ref();
+    // Not under the lock: if `own` is cancelled already, the callback runs
+    // inside `register` and completes the task, which takes the lock.
+    let cancels = own.register(move || {
+        target.cancel();
+    });
+    // SAFETY: `allocate_async` made the task with this body and extra
+    // `LiveOwnToken`.
+    let extra = unsafe { entry.extra::<raw::Cancellable<WatchingToken<Fut>>, LiveOwnToken>() };
+    *extra.own.registration.lock() = Some(cancels);
+    entry.submit_to(registry, Submit::New);
+    task
+}
+
+/// The future of a `spawn_async_with_token` task: not polled once its token
+/// is cancelled. The token's callback that cancels the task may run after
+/// other callbacks of the same token, one of which may be the waker of this
+/// very future; the check makes the poll that wake-up queues end cancelled,
+/// as the callback would.
+struct WatchingToken<Fut> {
+    token: CancellationToken,
+    future: Fut,
+}
+
+impl<Fut: Future> Future for WatchingToken<Fut> {
+    type Output = Result<Fut::Output, Cancelled>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        // SAFETY: only `future` is pinned: never moved out, no `Drop` impl,
+        // and the type is `Unpin` only if `Fut` is.
+        let this = unsafe { self.get_unchecked_mut() };
+        if this.token.is_cancelled() {
+            return std::task::Poll::Ready(Err(Cancelled));
+        }
+        // SAFETY: as above.
+        let future = unsafe { std::pin::Pin::new_unchecked(&mut this.future) };
+        future.poll(cx).map(Ok)
+    }
 }
 
 /// Allocates a closure task on `registry`'s pool and queues it.

@@ -100,6 +100,24 @@ where
     }
 }
 
+/// An async task whose future may end it cancelled (`Err(Cancelled)`).
+pub(crate) struct Cancellable<Fut>(pub(crate) Fut);
+
+impl<Fut, T> Body for Cancellable<Fut>
+where
+    Fut: Future<Output = Result<T, Cancelled>> + Send + 'static,
+    T: Send + 'static,
+{
+    type Output = T;
+    const CONSUMED_BY_POLL: bool = false;
+
+    unsafe fn poll(body: *mut Self, cx: &mut Context<'_>) -> Poll<Result<T, Cancelled>> {
+        // SAFETY: pinned and ours, as for `Async`.
+        let future = unsafe { Pin::new_unchecked(&mut (*body).0) };
+        future.poll(cx)
+    }
+}
+
 /// A task with no body, completed by a combinator (`when_all`, `when_any`).
 pub(crate) struct Promise<T>(PhantomData<fn() -> T>);
 
@@ -420,13 +438,11 @@ impl RawTask {
         output
     }
 
-    /// Requests cancellation; see `Task::cancel`. Returns `true` if the task
-    /// had not started and now never will.
+    /// Requests cancellation; see `Task::cancel`. Returns `true` if this
+    /// call claimed the task and ended it cancelled (it had not started, or
+    /// it was a future waiting between polls).
     pub(crate) fn cancel(&self) -> bool {
-        matches!(
-            self.request_cancel(),
-            ToCancelled::Claimed { started: false }
-        )
+        matches!(self.request_cancel(), ToCancelled::Claimed { .. })
     }
 
     /// Cancels an async task that waits for a wake-up (idle, and not
@@ -518,8 +534,8 @@ pub(super) fn vtable_of(header: NonNull<Header>) -> &'static TaskVTable {
 
 /// A new promise: a task with no body that [`fulfil`] completes. Returns the
 /// handle's reference and the completer's.
-pub(crate) fn new_promise<T: Send + 'static>() -> (RawTask, RawTask) {
-    let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), None);
+pub(crate) fn new_promise<T: Send + 'static>(pool: Option<Arc<Registry>>) -> (RawTask, RawTask) {
+    let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), pool);
     // SAFETY: `new_running` counts two references, taken here once each.
     unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) }
 }
