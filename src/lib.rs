@@ -46,6 +46,7 @@ mod error;
 #[cfg(all(test, loom))]
 mod models;
 mod pool;
+mod scope;
 mod sync;
 mod task;
 mod timer;
@@ -56,6 +57,7 @@ pub use cancel::{
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
+pub use scope::{Scope, ScopedTask, scope};
 pub use task::{
     JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_all_settled, when_any,
     yield_now,
