@@ -22,8 +22,10 @@
 //! | `token.rs` | `CancellationToken`: cancel against register and unregister |
 //! | `shutdown.rs` | shutdown against concurrent submissions and wake-ups |
 //! | `flag.rs` | the future the waker and shutdown models wait on, and its waking thread |
+//! | `scope.rs` | a scope's latch against its owner's park; a scoped task's join and dropped handle against completion |
 
 mod flag;
+mod scope;
 mod shutdown;
 mod sleep;
 mod task;
