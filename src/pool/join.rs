@@ -122,6 +122,10 @@ where
 /// worker's pool (or the global pool), and returns both results; see
 /// [`ThreadPool::join`](crate::ThreadPool::join).
 ///
+/// Inside [`ThreadPool::install`](crate::ThreadPool::install) the current
+/// worker's pool is the installed one; off every pool's workers it is the
+/// global pool, built on first use.
+///
 /// # Panics
 ///
 /// If `a` or `b` panics, after both have finished, with the panic of `a` if

@@ -457,7 +457,9 @@ impl fmt::Debug for ThreadPool {
 /// that worker's own pool.
 ///
 /// The global pool is built with the default settings on first use, unless
-/// [`Builder::build_global`] built it before.
+/// [`Builder::build_global`] built it before. To use a pool of your own
+/// instead, call this inside [`ThreadPool::install`] (or use
+/// [`ThreadPool::execute`]).
 ///
 /// # Examples
 ///
