@@ -109,3 +109,33 @@ fn dropped_handle_races_completion() {
         drop(pool);
     });
 }
+
+/// A task spawns a child from the worker (counted in `pending`, not in the
+/// owner's counter) while the body folds its own count in and the owner
+/// decides to park: the scope waits for the child too.
+///
+/// Planted bug seen caught (in `src/scope/latch.rs`, run, restored):
+/// `task_spawned` counting every spawn in the owner's counter (the thread
+/// check removed): the worker touches the owner-only counter while the
+/// owner folds it in; loom reports a causality violation.
+#[test]
+fn a_task_spawns_a_child_while_the_body_ends() {
+    super::model(|| {
+        let pool = ThreadPool::new(1);
+        let runs = Count::new();
+        pool.scope(|s| {
+            let ran = runs.clone();
+            s.spawn(move || {
+                let ran_child = ran.clone();
+                s.spawn(move || ran_child.add());
+                ran.add();
+            });
+        });
+        assert_eq!(
+            runs.get(),
+            2,
+            "the scope returned before its grandchild ran"
+        );
+        drop(pool);
+    });
+}

@@ -4,10 +4,34 @@
 //! See the state machine in the module doc of `scope/mod.rs`.
 
 use crate::pool::Registry;
-use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, UnsafeCell, thread_local};
 use crate::unwind::{self, Payload};
-use std::ptr::NonNull;
+use crossbeam_utils::CachePadded;
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
 use std::task::Waker;
+
+/// What `pending` holds for the body while it runs: far more than the tasks
+/// that can ever exist at once, so that tasks ending before the body folded
+/// its own count in (see [`ScopeLatch::body_ended`]) never take `pending` to
+/// zero.
+const BODY: usize = 1 << (usize::BITS - 2);
+
+thread_local! {
+    // loom's `thread_local!` takes no `const` initializer.
+    #[allow(clippy::missing_const_for_thread_local)]
+    /// Its address tells the threads apart: the owner's is kept in the
+    /// latch, so that `spawn` knows when it runs on the body's thread.
+    static THREAD_MARKER: Cell<u8> = Cell::new(0);
+}
+
+/// This thread's marker address, or null while its thread-locals are being
+/// destroyed (then it never counts as a scope's owner).
+fn thread_marker() -> *const Cell<u8> {
+    THREAD_MARKER
+        .try_with(|marker| marker as *const Cell<u8>)
+        .unwrap_or(ptr::null())
+}
 
 /// Counts the scope's body and its unfinished tasks, and wakes the owner
 /// once the count reaches zero.
@@ -17,8 +41,21 @@ use std::task::Waker;
 /// the owner does not leave its frame before [`is_done`](Self::is_done)
 /// holds, so the latch outlives every such pointer.
 pub(crate) struct ScopeLatch {
-    /// The body (one, until it returned) plus the tasks that have not ended.
-    pending: AtomicUsize,
+    /// The body ([`BODY`], until it returned) plus the tasks spawned from
+    /// other threads, less the tasks that ended; once the body folded in the
+    /// tasks it spawned itself, the number of tasks that have not ended.
+    /// Padded: completers decrement it, and the owner's stack around it is
+    /// busy.
+    pending: CachePadded<AtomicUsize>,
+    /// The owner's thread marker (see [`thread_marker`]).
+    owner_thread: *const Cell<u8>,
+    /// Tasks spawned on the owner's thread while the body runs: counted
+    /// here, with no atomic step, and folded into `pending` when the body
+    /// ends. Only the owner's thread touches it (loom's cell, so that a model
+    /// sees any other access).
+    body_spawned: UnsafeCell<usize>,
+    /// Whether the body still runs (owner's thread only).
+    body_running: UnsafeCell<bool>,
     /// Set by whoever takes `pending` to zero, after it read `owner`: once
     /// set, the owner may return and this latch is gone.
     done: AtomicBool,
@@ -34,7 +71,9 @@ pub(crate) struct ScopeLatch {
 
 // SAFETY: `registry` points to a `Registry` (which is `Sync`) that outlives
 // the latch (the scope's caller holds a reference to it for the whole
-// scope); the rest is atomics, a lock and a `Waker`, all `Send + Sync`.
+// scope); `owner_thread` is only compared, never dereferenced; the body's cells
+// are touched only on the owner's thread (checked against `owner_thread`);
+// the rest is atomics, a lock and a `Waker`, all `Send + Sync`.
 unsafe impl Send for ScopeLatch {}
 // SAFETY: as above.
 unsafe impl Sync for ScopeLatch {}
@@ -44,7 +83,10 @@ impl ScopeLatch {
     /// the scope ends after the body released its count.
     pub(super) fn new(registry: &Registry, owner: Waker) -> Self {
         ScopeLatch {
-            pending: AtomicUsize::new(1),
+            pending: CachePadded::new(AtomicUsize::new(BODY)),
+            owner_thread: thread_marker(),
+            body_spawned: UnsafeCell::new(0),
+            body_running: UnsafeCell::new(true),
             done: AtomicBool::new(false),
             owner,
             panic: Mutex::new(None),
@@ -61,6 +103,17 @@ impl ScopeLatch {
     /// Counts a task about to be spawned.
     #[inline]
     pub(super) fn task_spawned(&self) {
+        // The body's own spawns (the common case: a loop in the body) cost
+        // no atomic step, and keep off the line completers write.
+        if ptr::eq(self.owner_thread, thread_marker())
+            // SAFETY: on the owner's thread, the only one that touches it.
+            && self.body_running.with(|running| unsafe { *running })
+        {
+            // SAFETY: as above.
+            self.body_spawned
+                .with_mut(|spawned| unsafe { *spawned += 1 });
+            return;
+        }
         // ORDERING: Relaxed: only a holder of a count (the body, or a running
         // task of this scope) spawns, so `pending` cannot reach zero under
         // this increment (as with `Arc::clone`). The decrement that releases
@@ -75,12 +128,23 @@ impl ScopeLatch {
         self.release();
     }
 
-    /// The body returned (or unwound): releases its count. Returns `true`
-    /// if every task had already ended, so there is nothing to wait for.
+    /// The body returned (or unwound), on the owner's thread: folds in the
+    /// tasks it spawned and releases its own count. Returns `true` if every
+    /// task had already ended, so there is nothing to wait for.
     pub(super) fn body_ended(&self) -> bool {
+        debug_assert!(ptr::eq(self.owner_thread, thread_marker()));
+        // SAFETY: `scope_on` calls this on the owner's thread, the only one
+        // that touches these.
+        let spawned = self.body_spawned.with(|spawned| unsafe { *spawned });
+        // SAFETY: as above.
+        self.body_running
+            .with_mut(|running| unsafe { *running = false });
+        // Tasks already ended may have taken `pending` below `BODY`, never
+        // to zero: `pending` becomes exactly the tasks not ended yet.
+        let release = BODY - spawned;
         // ORDERING: AcqRel, as in `release`: Acquire so that, when this is
         // the last count, the tasks' writes (results, panics) are visible.
-        self.pending.fetch_sub(1, Ordering::AcqRel) == 1
+        self.pending.fetch_sub(release, Ordering::AcqRel) == release
     }
 
     fn release(&self) {

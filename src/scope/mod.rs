@@ -20,18 +20,25 @@
 //!
 //! # The latch
 //!
-//! `pending` counts the body (one, until it returns or unwinds) and every
-//! task that has not ended. A task *ends* once its closure ran and was
-//! dropped, and its result was handed to its handle or disposed of (a
-//! panic nobody will join deposited in the latch): after that it never
-//! touches the scope again.
+//! `pending` counts the body and every task that has not ended. A task
+//! *ends* once its closure ran and was dropped, and its result was handed
+//! to its handle or disposed of (a panic nobody will join deposited in the
+//! latch): after that it never touches the scope again.
+//!
+//! The body's share is `BODY`, a count far larger than the tasks that can
+//! exist at once. Tasks the body spawns on its own thread (a loop in the
+//! body: the common case) are counted in a plain owner-only counter, not in
+//! `pending`, so that the spawn loop takes no atomic step on a line the
+//! completers write; the body folds that count in when it ends. Until then
+//! ending tasks may take `pending` below `BODY`, never to zero.
 //!
 //! | event | `pending` | then |
 //! |---|---|---|
-//! | scope starts | 1 | the body runs on the calling thread |
-//! | `spawn` (by the body or a running task) | +1 | cannot be the step to 0: the spawner holds a count |
+//! | scope starts | `BODY` | the body runs on the calling thread |
+//! | `spawn` on the owner's thread while the body runs | (owner's counter +1) | |
+//! | `spawn` from any other thread, or after the body | +1 | cannot be the step to 0: the spawner holds a count |
 //! | a task ends | -1 | the step to 0 clones the owner's waker, sets `done`, wakes the owner |
-//! | the body ends | -1 | the step to 0: nothing to wait for; else the owner waits for `done` |
+//! | the body ends | -(`BODY` - owner's counter) | the step to 0: nothing to wait for; else the owner waits for `done` |
 //!
 //! Why the owner waits for `done` rather than for `pending == 0`: the task
 //! that takes `pending` to zero still has to read the owner's waker, which
