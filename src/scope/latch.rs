@@ -105,7 +105,10 @@ impl ScopeLatch {
     pub(super) fn task_spawned(&self) {
         // The body's own spawns (the common case: a loop in the body) cost
         // no atomic step, and keep off the line completers write.
-        if ptr::eq(self.owner_thread, thread_marker())
+        // (A null marker, from a thread whose thread-locals are being
+        // destroyed, is nobody's: such an owner counts in `pending`.)
+        if !self.owner_thread.is_null()
+            && ptr::eq(self.owner_thread, thread_marker())
             // SAFETY: on the owner's thread, the only one that touches it.
             && self.body_running.with(|running| unsafe { *running })
         {
