@@ -308,3 +308,27 @@ fn after_shutdown_a_spawn_from_outside_runs_on_the_calling_thread() {
     assert_eq!(name, here);
     assert_eq!(value, 7);
 }
+
+/// std's scoped-thread habit: the body waits on a channel for its tasks
+/// rather than joining them. From a worker the tasks sit on that worker's
+/// deque while it blocks outside the pool, so the other worker must be
+/// woken to steal them.
+#[test]
+fn a_body_blocked_on_a_channel_is_served_by_the_other_workers() {
+    within("body waits on a channel", || {
+        let pool = ThreadPool::new(2);
+        for round in 0..size(200, 10) {
+            let received = pool.install(|| {
+                let (sender, receiver) = std::sync::mpsc::channel();
+                taskpool::scope(|s| {
+                    for i in 0..4 {
+                        let sender = sender.clone();
+                        s.spawn(move || sender.send(i).unwrap());
+                    }
+                    (0..4).map(|_| receiver.recv().unwrap()).sum::<i32>()
+                })
+            });
+            assert_eq!(received, 6, "round {round}");
+        }
+    });
+}
