@@ -92,8 +92,9 @@ use std::time::{Duration, Instant};
 /// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
 ///
 /// This page lists a module's submodules before its own impl blocks, and
-/// `src/task/` after `src/pool/`: level 2's methods therefore come last
-/// here, and the pool's own are all in `src/pool/mod.rs`, in this order.
+/// `src/task/` and `src/scope/` after `src/pool/`: `install` therefore
+/// comes first here, level 2's methods and `scope` last, and the rest of
+/// the pool's own are in `src/pool/mod.rs`, in this order.
 ///
 /// # Examples
 ///
