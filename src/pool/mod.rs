@@ -93,7 +93,7 @@ use std::time::{Duration, Instant};
 ///
 /// This page lists a module's submodules before its own impl blocks, and
 /// `src/task/` and `src/scope/` after `src/pool/`: `install` therefore
-/// comes first here, level 2's methods and `scope` last, and the rest of
+/// comes first here, `scope` and level 2's methods last, and the rest of
 /// the pool's own are in `src/pool/mod.rs`, in this order.
 ///
 /// # Examples
