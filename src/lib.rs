@@ -46,6 +46,7 @@ mod error;
 #[cfg(all(test, loom))]
 mod models;
 mod pool;
+mod scope;
 mod sync;
 mod task;
 mod timer;
@@ -57,6 +58,7 @@ pub use cancel::{
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
+pub use scope::{Scope, ScopedTask, scope};
 pub use task::{
     CancelHandle, JoinHandle, JoinNext, Promise, Task, TaskSet, YieldNow, block_on, execute_async,
     spawn, spawn_async, spawn_async_with_token, when_all, when_all_settled, when_any, yield_now,

@@ -23,9 +23,11 @@
 //! | `promise.rs` | `Promise`: completing from outside against join, a dropped task, a second completer |
 //! | `shutdown.rs` | shutdown against concurrent submissions and wake-ups |
 //! | `flag.rs` | the future the waker and shutdown models wait on, and its waking thread |
+//! | `scope.rs` | a scope's latch against its owner's park; a scoped task's join and dropped handle against completion |
 
 mod flag;
 mod promise;
+mod scope;
 mod shutdown;
 mod sleep;
 mod task;

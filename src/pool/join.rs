@@ -19,7 +19,7 @@ use std::task::Waker;
 
 /// Who waits for a stack job, and how to wake them once it is done.
 #[derive(Clone)]
-enum Owner {
+pub(super) enum Owner {
     /// A worker of the pool the job was pushed on, by index.
     Worker(usize),
     /// A thread outside the pool.
@@ -28,7 +28,7 @@ enum Owner {
 
 /// A closure and its result slot, on the stack of the thread that waits
 /// for it; the queued `JobRef`'s word points at it.
-struct StackJob<F, R> {
+pub(super) struct StackJob<F, R> {
     closure: UnsafeCell<Option<F>>,
     result: UnsafeCell<Option<Result<R, Payload>>>,
     done: AtomicBool,
@@ -40,7 +40,7 @@ where
     F: FnOnce() -> R + Send,
     R: Send,
 {
-    fn new(closure: F, owner: Owner) -> Self {
+    pub(super) fn new(closure: F, owner: Owner) -> Self {
         StackJob {
             closure: UnsafeCell::new(Some(closure)),
             result: UnsafeCell::new(None),
@@ -55,7 +55,7 @@ where
     ///
     /// The job must stay where it is, and the caller must not return (or
     /// unwind) before `is_done()` holds or it popped the `JobRef` back.
-    unsafe fn as_job_ref(&self) -> JobRef {
+    pub(super) unsafe fn as_job_ref(&self) -> JobRef {
         // SAFETY: `run` runs this job once; the caller keeps it alive until
         // then, and `F: Send, R: Send` let it run anywhere.
         unsafe { JobRef::from_pointer(Self::run, NonNull::from(self)) }
@@ -65,7 +65,7 @@ where
         job.is(Self::run, NonNull::from(self))
     }
 
-    fn is_done(&self) -> bool {
+    pub(super) fn is_done(&self) -> bool {
         // ORDERING: Acquire pairs with the Release store in `run`: the
         // result written before it is visible.
         self.done.load(Ordering::Acquire)
@@ -109,7 +109,7 @@ where
     }
 
     /// The thief's result, once `is_done()`.
-    fn take_result(&self) -> Result<R, Payload> {
+    pub(super) fn take_result(&self) -> Result<R, Payload> {
         debug_assert!(self.is_done());
         // SAFETY: `done` is set: the thief wrote the result and will not
         // touch the job again.
@@ -121,6 +121,10 @@ where
 /// Runs `a` and `b`, in parallel when a worker is free, on the current
 /// worker's pool (or the global pool), and returns both results; see
 /// [`ThreadPool::join`](crate::ThreadPool::join).
+///
+/// Inside [`ThreadPool::install`](crate::ThreadPool::install) the current
+/// worker's pool is the installed one; off every pool's workers it is the
+/// global pool, built on first use.
 ///
 /// # Panics
 ///
@@ -263,6 +267,6 @@ fn finish<RA, RB>(a: Result<RA, Payload>, b: Result<RB, Payload>) -> (RA, RB) {
     }
 }
 
-fn finish_one<R>(result: Result<R, Payload>) -> R {
+pub(super) fn finish_one<R>(result: Result<R, Payload>) -> R {
     result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
 }

@@ -7,9 +7,9 @@
 //!
 //! # The seam
 //!
-//! This is all that level 2 (`src/task/`), and `unwind.rs` (which reports a
-//! panic to the current worker's pool), use of level 1; the `pub(crate)`
-//! items of this directory are exactly these.
+//! This is all that level 2 (`src/task/`), scopes (`src/scope/`), and
+//! `unwind.rs` (which reports a panic to the current worker's pool), use of
+//! level 1; the `pub(crate)` items of this directory are exactly these.
 //!
 //! | item | what level 2 uses it for |
 //! |---|---|
@@ -20,6 +20,7 @@
 //! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
 //! | [`WorkerThread`]: `waker`, `wait_until` | a waiting worker serving its pool until a task completes |
 //! | [`with_thread_waker`], [`with_own_parker`] (`park.rs`) | blocking until a waker fires, with a token of the wait's own |
+//! | scopes (`src/scope/`): `JobRef::from_pointer`, `submit`, `current_or_global`, `report_panic`, `WorkerThread::wait_until`, `with_thread_waker` | queueing a borrowed scoped task, and the scope owner's and joiners' waits |
 //!
 //! | file | what lives there |
 //! |---|---|
@@ -31,10 +32,12 @@
 //! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
 //! | `park.rs` | how a thread blocks until a waker fires: each wait's own parker |
 //! | `join.rs` | [`join()`], fork-join with jobs on the caller's stack |
+//! | `install.rs` | `ThreadPool::install`: a closure run on one of the pool's workers |
 //! | `global.rs` | the global pool |
 
 mod builder;
 mod global;
+mod install;
 mod job;
 mod join;
 mod metrics;
@@ -83,12 +86,15 @@ use std::time::{Duration, Instant};
 /// | construction | [`new`](Self::new), [`builder`](Self::builder) | `src/pool/mod.rs` (the [`Builder`] in `src/pool/builder.rs`) |
 /// | level 1 | [`execute`](Self::execute), [`try_execute`](Self::try_execute), [`metrics`](Self::metrics) | `src/pool/mod.rs` |
 /// | structured | [`join`](Self::join) | `src/pool/mod.rs` (its stack jobs in `src/pool/join.rs`) |
+/// | structured | [`install`](Self::install) | `src/pool/install.rs` |
+/// | structured | [`scope`](Self::scope) | `src/scope/mod.rs` |
 /// | shutdown | [`shutdown`](Self::shutdown), [`shutdown_timeout`](Self::shutdown_timeout), the drop | `src/pool/mod.rs` |
 /// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
 ///
 /// This page lists a module's submodules before its own impl blocks, and
-/// `src/task/` after `src/pool/`: level 2's methods therefore come last
-/// here, and the pool's own are all in `src/pool/mod.rs`, in this order.
+/// `src/task/` and `src/scope/` after `src/pool/`: `install` therefore
+/// comes first here, `scope` and level 2's methods last, and the rest of
+/// the pool's own are in `src/pool/mod.rs`, in this order.
 ///
 /// # Examples
 ///
@@ -452,7 +458,9 @@ impl fmt::Debug for ThreadPool {
 /// that worker's own pool.
 ///
 /// The global pool is built with the default settings on first use, unless
-/// [`Builder::build_global`] built it before.
+/// [`Builder::build_global`] built it before. To use a pool of your own
+/// instead, call this inside [`ThreadPool::install`] (or use
+/// [`ThreadPool::execute`]).
 ///
 /// # Examples
 ///

@@ -324,6 +324,8 @@ impl ThreadPool {
 /// Runs `f` on the global pool (or, on a worker, on that worker's pool) and
 /// returns a [`Task`] for its result; see [`ThreadPool::spawn`].
 ///
+/// Inside [`ThreadPool::install`] the worker's pool is the installed one.
+///
 /// # Examples
 ///
 /// ```
@@ -340,6 +342,8 @@ where
 
 /// Polls `future` on the global pool (or, on a worker, on that worker's
 /// pool); see [`ThreadPool::spawn_async`].
+///
+/// Inside [`ThreadPool::install`] the worker's pool is the installed one.
 ///
 /// # Examples
 ///

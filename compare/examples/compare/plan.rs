@@ -6,8 +6,8 @@ use crate::context::Context;
 use crate::harness::contender::Contender;
 use crate::harness::contenders::{TaskpoolL1, TaskpoolL2};
 use crate::harness::workloads::{
-    Timed, Unmeasured, Via, fan_out, fork_join, heap, idle_cpu, spawn_join, submit, tokio_shapes,
-    wakeup,
+    Timed, Unmeasured, Via, fan_out, fork_join, heap, idle_cpu, scope, spawn_join, submit,
+    tokio_shapes, wakeup,
 };
 use std::time::Duration;
 
@@ -155,6 +155,7 @@ pub enum Workload {
     FibNoCutoff,
     FibCutoff,
     TreeSum,
+    ScopeTinyTasks,
     SpawnManyLocal,
     SpawnManyRemoteIdle,
     SpawnManyRemoteBusy,
@@ -191,6 +192,7 @@ impl Workload {
             Workload::FibNoCutoff,
             Workload::FibCutoff,
             Workload::TreeSum,
+            Workload::ScopeTinyTasks,
             Workload::SpawnManyLocal,
             Workload::SpawnManyRemoteIdle,
             Workload::SpawnManyRemoteBusy,
@@ -287,6 +289,15 @@ impl Workload {
                         sizes.tree_levels, sizes.tree_serial_levels
                     ))
                     .about("a tree summed from the top: memory-bound work"),
+            ],
+            Workload::ScopeTinyTasks => vec![
+                row("scope_tiny_tasks", ForkJoin, "ns/task")
+                    .title(format!(
+                        "{} scoped tiny tasks in one scope",
+                        count(scope_tasks(sizes.tasks))
+                    ))
+                    .about("tasks that borrow a vector, each writing its slot: scope spawn cost")
+                    .goal_for(LEVEL_2, Goal::VsPeer("rayon", 0.7)),
             ],
             Workload::SpawnManyLocal => vec![
                 row("spawn_many_local", TokioShapes, "ns/job")
@@ -422,6 +433,10 @@ impl Workload {
                 sizes.tree_levels,
                 sizes.tree_serial_levels,
             )?),
+            Workload::ScopeTinyTasks => {
+                let tasks = scope_tasks(sizes.tasks);
+                timed(scope::tiny_tasks(pool, tasks)?, tasks)
+            }
             Workload::SpawnManyLocal => native(
                 tokio_shapes::spawn_many_local(pool, sizes.spawn_many),
                 sizes.spawn_many,
@@ -497,6 +512,12 @@ impl Workload {
         };
         Some(vec![value])
     }
+}
+
+/// The scope row's task count: half the spawn + join row's (100k in a full
+/// run).
+fn scope_tasks(tasks: usize) -> usize {
+    tasks / 2
 }
 
 fn nanos_per(elapsed: Duration, count: usize) -> f64 {
