@@ -55,9 +55,12 @@ pub use cancel::{
     CancellationRegistration, CancellationToken, WaitForCancellation, WaitForCancellationOwned,
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
-pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
+pub use pool::{
+    Builder, DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS, ExecuteError, MAX_THREADS,
+    Metrics, ThreadPool, execute, join,
+};
 pub use task::{
-    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_all_settled, when_any,
-    yield_now,
+    JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, spawn_blocking, when_all,
+    when_all_settled, when_any, yield_now,
 };
 pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

@@ -43,12 +43,38 @@ pub struct Metrics {
     /// Panics handed to the panic handler (or dropped, when there is none):
     /// level-1 jobs that panicked, and panicked tasks nobody joined.
     pub panicked: u64,
+    /// Blocking threads alive right now (see
+    /// [`ThreadPool::spawn_blocking`](crate::ThreadPool::spawn_blocking)):
+    /// running blocking work, or idle until their keep-alive ends.
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// assert_eq!(pool.metrics().blocking_threads, 0); // none until needed
+    /// pool.spawn_blocking(|| ()).join().unwrap();
+    /// let metrics = pool.metrics();
+    /// assert!(metrics.blocking_threads <= 1);
+    /// assert!(metrics.blocking_idle <= metrics.blocking_threads);
+    /// assert_eq!(metrics.blocking_queued, 0);
+    /// pool.shutdown(); // idle blocking threads exit at once
+    /// assert_eq!(pool.metrics().blocking_threads, 0);
+    /// ```
+    pub blocking_threads: usize,
+    /// Blocking threads waiting for blocking work right now.
+    pub blocking_idle: usize,
+    /// Blocking work queued and not started yet: it waits for a blocking
+    /// thread when [`max_blocking_threads`](crate::Builder::max_blocking_threads)
+    /// are busy.
+    pub blocking_queued: usize,
 }
 
 impl Metrics {
     pub(super) fn read(registry: &Registry) -> Metrics {
         let (parked, woken) = registry.sleep.counts();
+        let blocking = registry.blocking.counts();
         let mut metrics = Metrics {
+            blocking_threads: blocking.alive,
+            blocking_idle: blocking.idle,
+            blocking_queued: blocking.queued,
             threads: registry.threads(),
             queued: registry.queued(),
             parked,

@@ -15,6 +15,7 @@
 //! |---|---|
 //! | [`JobRef::from_pointer`], [`JobRef::into_parts`], [`JobData`], [`Ran`] | queueing a task as a type-erased job, and getting it back from the job's word |
 //! | [`submit`], [`Submit`] | queueing a new, woken or yielding task |
+//! | [`submit_blocking`], [`BlockingRefused`] | queueing a task on the pool's blocking threads (`spawn_blocking`) |
 //! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
 //! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
 //! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
@@ -28,11 +29,13 @@
 //! | `queue.rs` | the injector and deques (crossbeam's, or a loom stand-in) |
 //! | `registry.rs` | what the workers share: queues, sleep state, hooks, counters |
 //! | `worker.rs` | a worker's find-work loop and its thread-local |
+//! | `blocking.rs` | the elastic set of blocking threads beside the workers |
 //! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
 //! | `park.rs` | how a thread blocks until a waker fires: each wait's own parker |
 //! | `join.rs` | [`join()`], fork-join with jobs on the caller's stack |
 //! | `global.rs` | the global pool |
 
+mod blocking;
 mod builder;
 mod global;
 mod job;
@@ -44,12 +47,14 @@ mod registry;
 mod sleep;
 mod worker;
 
+pub use blocking::{DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS};
 pub use builder::{Builder, MAX_THREADS};
 pub use join::join;
 pub use metrics::Metrics;
 
 // The seam (see the module doc); `Submit`, `submit` and `current_or_global`
 // are at the bottom of this file.
+pub(crate) use blocking::{BlockingRefused, submit as submit_blocking};
 pub(crate) use job::{JobData, JobRef, Ran};
 pub(crate) use park::{with_own_parker, with_thread_waker};
 pub(crate) use registry::{Extension, Registry};
@@ -85,6 +90,7 @@ use std::time::{Duration, Instant};
 /// | structured | [`join`](Self::join) | `src/pool/mod.rs` (its stack jobs in `src/pool/join.rs`) |
 /// | shutdown | [`shutdown`](Self::shutdown), [`shutdown_timeout`](Self::shutdown_timeout), the drop | `src/pool/mod.rs` |
 /// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
+/// | level 2, blocking calls | [`spawn_blocking`](Self::spawn_blocking) | `src/task/blocking.rs` (its threads in `src/pool/blocking.rs`) |
 ///
 /// This page lists a module's submodules before its own impl blocks, and
 /// `src/task/` after `src/pool/`: level 2's methods therefore come last
@@ -410,12 +416,19 @@ impl ThreadPool {
 
     fn shutdown_until(&self, deadline: Option<Instant>) -> bool {
         self.registry.sleep.close();
-        // On one of the pool's workers (in a job, or in its stop hook), do not
-        // wait for the workers to exit: that one would wait for itself.
-        if WorkerThread::is_worker_of(&self.registry) {
+        self.registry.blocking.close();
+        // On one of the pool's workers (in a job, or in its stop hook), or
+        // its blocking threads (which the pool waits for), do not wait for
+        // the workers to exit: that thread would wait for itself.
+        if WorkerThread::is_worker_of(&self.registry) || blocking::is_thread_of(&self.registry) {
             return false;
         }
         if !self.registry.wait_for_exit(deadline) {
+            return false;
+        }
+        // The pool terminated only after its blocking work ran; its blocking
+        // threads are on their way out.
+        if !self.registry.blocking.wait_for_exit(deadline) {
             return false;
         }
         let handles = std::mem::take(&mut *self.handles.lock());
@@ -449,7 +462,8 @@ impl fmt::Debug for ThreadPool {
 }
 
 /// Queues `job` on the global pool, or, on a worker thread of any pool, on
-/// that worker's own pool.
+/// that worker's own pool; on a blocking thread (see
+/// [`spawn_blocking`](crate::spawn_blocking)), on the pool it belongs to.
 ///
 /// The global pool is built with the default settings on first use, unless
 /// [`Builder::build_global`] built it before.
@@ -476,9 +490,24 @@ where
         None => Some(job),
     });
     if let Some(job) = pushed {
-        if submit(global::pool().registry(), job, Submit::New).is_err() {
-            unreachable!("the global pool is never shut down");
+        let refused = outside_worker(|registry| submit(registry, job, Submit::New).is_err());
+        if refused {
+            unreachable!(
+                "the global pool is never shut down, and a pool accepts what its blocking work submits"
+            );
         }
+    }
+}
+
+/// The pool a free function uses off the workers: a blocking thread's own
+/// pool, or the global one.
+fn outside_worker<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
+    let mut f = Some(f);
+    let result =
+        blocking::with_current(|registry| registry.map(|r| (f.take().expect("called once"))(r)));
+    match result {
+        Some(result) => result,
+        None => (f.take().expect("called once"))(global::pool().registry()),
     }
 }
 
@@ -523,8 +552,8 @@ pub(crate) fn submit(registry: &Registry, job: JobRef, how: Submit) -> Result<()
     }
 }
 
-/// The pool a free function should use: the current worker's, or the
-/// global one.
+/// The pool a free function should use: the current worker's, the current
+/// blocking thread's, or the global one.
 pub(crate) fn current_or_global<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
     let mut f = Some(f);
     let result = WorkerThread::with_current(|worker| {
@@ -532,6 +561,6 @@ pub(crate) fn current_or_global<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
     });
     match result {
         Some(result) => result,
-        None => (f.take().expect("called once"))(global::pool().registry()),
+        None => outside_worker(f.take().expect("called once")),
     }
 }

@@ -5,6 +5,7 @@
 //! as a worker thread or a level-2 task still refers to it.
 
 use super::Submit;
+use super::blocking::BlockingSet;
 use super::job::JobRef;
 use super::queue::{Injector, Steal, Stealer};
 use super::sleep::{Refused, SleepState};
@@ -68,6 +69,8 @@ pub(crate) struct Registry {
     pub(super) stealers: Box<[WorkerQueues]>,
     pub(super) counters: Box<[CachePadded<WorkerCounters>]>,
     pub(super) sleep: SleepState,
+    /// The elastic set of blocking threads beside the workers.
+    pub(super) blocking: BlockingSet,
     panicked: AtomicU64,
     panic_handler: Option<Box<PanicHandler>>,
     pub(super) on_thread_stop: Option<Box<ThreadHook>>,
@@ -95,6 +98,7 @@ impl Registry {
         stealers: Box<[WorkerQueues]>,
         panic_handler: Option<Box<PanicHandler>>,
         on_thread_stop: Option<Box<ThreadHook>>,
+        blocking: BlockingSet,
     ) -> Self {
         let threads = stealers.len();
         Self {
@@ -102,6 +106,7 @@ impl Registry {
             counters: (0..threads).map(|_| CachePadded::default()).collect(),
             stealers,
             sleep: SleepState::new(threads),
+            blocking,
             panicked: AtomicU64::new(0),
             panic_handler,
             on_thread_stop,
@@ -120,14 +125,31 @@ impl Registry {
     /// Pushes a job on the injector. [`Submit::New`] submissions are refused
     /// once shutdown began; the others (work the pool already accepted, like
     /// a woken task) only once the pool terminated.
+    ///
+    /// A blocking thread of this pool runs work the pool accepted, and the
+    /// pool does not terminate while it does (see `blocking.rs`): what it
+    /// submits is accepted while the pool drains, like a worker's.
     #[inline]
     pub(super) fn inject(&self, job: JobRef, how: Submit) -> Result<(), JobRef> {
         if let Err(Refused) = self.sleep.enter_submit(how) {
-            return Err(job);
+            if how != Submit::New || !self.drain_accepts_from_here() {
+                return Err(job);
+            }
+            if let Err(Refused) = self.sleep.enter_submit(Submit::Wake) {
+                return Err(job);
+            }
         }
         self.injector.push(job);
         self.sleep.leave_submit(true);
         Ok(())
+    }
+
+    /// Is this thread one of this pool's blocking threads, whose
+    /// submissions a draining pool accepts? (Off the fast path: asked only
+    /// after a refusal.)
+    #[cold]
+    fn drain_accepts_from_here(&self) -> bool {
+        super::blocking::is_thread_of(self)
     }
 
     /// Takes one job from the injector, moving a batch more to `dest`.

@@ -15,6 +15,7 @@
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
+//! | `blocking.rs` | [`spawn_blocking`](crate::spawn_blocking): closure tasks queued on the pool's blocking threads |
 //! | `futures.rs` | futures on the pool: `spawn_async`'s allocation, [`block_on`](crate::block_on), [`yield_now`](crate::yield_now), the live list that shutdown cancels |
 //!
 //! # The contract
@@ -29,6 +30,7 @@
 //! * The output is dropped by whoever ends interest in it last: the handle,
 //!   or the completing thread when no handle remains.
 
+mod blocking;
 mod combinators;
 mod futures;
 mod handle;
@@ -38,6 +40,7 @@ pub(crate) mod state;
 mod wait;
 mod waker;
 
+pub use blocking::spawn_blocking;
 pub use combinators::{when_all, when_all_settled, when_any};
 pub use futures::{YieldNow, block_on, yield_now};
 pub use handle::{JoinHandle, Task};
