@@ -3,6 +3,7 @@
 use super::blocking::{
     BlockingConfig, BlockingSet, DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS,
 };
+use super::bound::Bound;
 use super::job::JobRef;
 use super::queue::Worker;
 use super::registry::{PanicHandler, Registry, ThreadHook, WorkerQueues};
@@ -91,6 +92,7 @@ pub struct Builder {
     panic_handler: Option<Box<PanicHandler>>,
     max_blocking_threads: usize,
     blocking_keep_alive: Duration,
+    max_queued: Option<usize>,
 }
 
 impl Default for Builder {
@@ -110,6 +112,7 @@ impl fmt::Debug for Builder {
             .field("panic_handler", &self.panic_handler.is_some())
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("blocking_keep_alive", &self.blocking_keep_alive)
+            .field("max_queued", &self.max_queued)
             .finish()
     }
 }
@@ -134,6 +137,7 @@ impl Builder {
             panic_handler: None,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
             blocking_keep_alive: DEFAULT_BLOCKING_KEEP_ALIVE,
+            max_queued: None,
         }
     }
 
@@ -352,6 +356,60 @@ impl Builder {
         self
     }
 
+    /// Bounds the work queued on the pool and not started yet to `n`
+    /// pieces (opt-in; by default the queues grow without limit).
+    ///
+    /// When `n` are queued, a new submission is held back:
+    /// [`try_execute`](ThreadPool::try_execute) and
+    /// [`try_spawn`](ThreadPool::try_spawn) hand the closure back with an
+    /// [`ExecuteError`](crate::ExecuteError) whose
+    /// [`is_full`](crate::ExecuteError::is_full) is `true`;
+    /// [`execute`](ThreadPool::execute), [`spawn`](ThreadPool::spawn) and
+    /// the other submissions wait for room when called from outside the
+    /// pool, and run the closure in place, on the calling thread, when
+    /// called from one of the pool's own workers (a worker never waits for
+    /// its own pool's queue). A wait ends when a worker starts a queued
+    /// piece of work, or at shutdown (the submission is then refused as
+    /// after any shutdown).
+    ///
+    /// Work the pool has accepted already is never held back: a woken or
+    /// yielding async task, a fork-join half, a continuation's re-queue
+    /// when its antecedent ends. It is counted while queued, so it takes
+    /// room from new submissions, and the queues may then briefly hold more
+    /// than `n`. A continuation ([`Task::then`](crate::Task::then)) is a new
+    /// task when `then` is called, and counts as one. Blocking calls
+    /// ([`spawn_blocking`](ThreadPool::spawn_blocking)) have their own
+    /// queue and are not bounded by this. Without this setting the
+    /// submission path touches no shared counter at all.
+    ///
+    /// `0` makes `build` fail with [`BuildErrorKind::InvalidSetting`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = taskpool::ThreadPool::builder().num_threads(1).max_queued(2).build().unwrap();
+    /// let (started, wait) = mpsc::channel();
+    /// let (release, held) = mpsc::channel::<()>();
+    /// pool.execute(move || {
+    ///     started.send(()).unwrap();
+    ///     held.recv().unwrap();
+    /// });
+    /// wait.recv().unwrap(); // the only worker is busy from now on
+    /// assert!(pool.try_execute(|| {}).is_ok());
+    /// assert!(pool.try_execute(|| {}).is_ok());
+    /// let refused = pool.try_execute(|| {}).unwrap_err();
+    /// assert!(refused.is_full());
+    /// assert!(pool.metrics().queued <= 2);
+    /// release.send(()).unwrap();
+    /// pool.execute(refused.into_inner()); // waits for room, then queues it
+    /// ```
+    pub fn max_queued(mut self, n: usize) -> Self {
+        self.max_queued = Some(n);
+        self
+    }
+
     /// Starts the pool's threads.
     ///
     /// Returns once every thread has started and run its start hook.
@@ -388,6 +446,12 @@ impl Builder {
             }
             n => n,
         };
+        if self.max_queued == Some(0) {
+            return Err(BuildError::new(BuildErrorKind::InvalidSetting {
+                setting: "max_queued",
+                message: "must be at least 1 (leave it unset for no bound)",
+            }));
+        }
         if self.max_blocking_threads == 0 {
             return Err(BuildError::new(BuildErrorKind::InvalidSetting {
                 setting: "max_blocking_threads",
@@ -403,6 +467,7 @@ impl Builder {
             panic_handler,
             max_blocking_threads,
             blocking_keep_alive,
+            max_queued,
         } = self;
         // Worker 0's name first: blocking threads are named after it.
         let mut first_name = Some(thread_name_for(&mut thread_name, 0).map_err(BuildError::new)?);
@@ -431,6 +496,7 @@ impl Builder {
             panic_handler,
             on_thread_stop,
             blocking,
+            max_queued.map(|n| Box::new(Bound::new(n))),
         ));
         let startup = Arc::new(Startup::default());
 

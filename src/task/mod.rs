@@ -47,7 +47,7 @@ pub use handle::{JoinHandle, Task};
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, Registry, Submit, ThreadPool};
+use crate::pool::{self, ExecuteError, Registry, Submit, ThreadPool};
 use crate::sync::{Arc, Mutex};
 use raw::{Closure, Extra, RawTask};
 use state::State;
@@ -102,6 +102,49 @@ impl ThreadPool {
         T: Send + 'static,
     {
         spawn_closure(self.registry(), move || Ok(f()), ())
+    }
+
+    /// Like [`spawn`](Self::spawn), but hands `f` back instead of queueing
+    /// it when the pool does not take it now: the level-2 form of
+    /// [`try_execute`](Self::try_execute).
+    ///
+    /// # Errors
+    ///
+    /// [`ExecuteError`] holding `f`, unrun: when the pool is shutting down
+    /// ([`ExecuteError::is_shutdown`]; `spawn` would return a cancelled task),
+    /// or when its [`max_queued`](crate::Builder::max_queued) bound is
+    /// reached ([`ExecuteError::is_full`]; `spawn` would wait for room, or
+    /// run `f` in place on a worker). It never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let task = pool.try_spawn(|| 6 * 7).unwrap();
+    /// assert_eq!(task.join().unwrap(), 42);
+    /// pool.shutdown();
+    /// let refused = pool.try_spawn(|| 1).unwrap_err();
+    /// assert!(refused.is_shutdown());
+    /// assert_eq!((refused.into_inner())(), 1);
+    /// ```
+    pub fn try_spawn<T, F>(&self, f: F) -> Result<Task<T>, ExecuteError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let registry = self.registry();
+        let mut f = Some(f);
+        let mut task = None;
+        let queued = pool::try_submit_with(registry, || {
+            let f = f.take().expect("made once");
+            let (handle, entry) = allocate_closure(registry, move || Ok(f()), ());
+            task = Some(handle);
+            entry.into_job()
+        });
+        match queued {
+            Ok(()) => Ok(task.expect("made when queued")),
+            Err(why) => Err(ExecuteError::new(f.take().expect("refused unmade"), why)),
+        }
     }
 
     /// Runs `f` on the pool with a token of its own, a child of `token`, and
