@@ -6,7 +6,7 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::{Gate, HANG_GUARD, join_guarded, size, wait_until, within};
+use support::{Gate, join_guarded, size, wait_until, within};
 use taskpool::ThreadPool;
 
 /// Outcome: while 100 blocking calls (10 ms each, then held at a gate) are
@@ -179,6 +179,34 @@ fn a_worker_never_runs_blocking_calls_and_free_functions_find_the_pool() {
             .unwrap();
         assert_eq!(names.0.as_deref(), Some("io-0-blocking"));
         assert_eq!(names.1.as_deref(), Some("io-0"));
-        assert!(HANG_GUARD > Duration::ZERO);
+    });
+}
+
+/// Outcome: the `on_thread_start` / `on_thread_stop` hooks run on the
+/// workers only (their index names a worker), not on blocking threads.
+#[test]
+fn thread_hooks_run_on_the_workers_only() {
+    within("hooks", || {
+        let started = Arc::new(AtomicUsize::new(0));
+        let stopped = Arc::new(AtomicUsize::new(0));
+        let (on_start, on_stop) = (started.clone(), stopped.clone());
+        let pool = ThreadPool::builder()
+            .num_threads(2)
+            .on_thread_start(move |_| {
+                on_start.fetch_add(1, Ordering::SeqCst);
+            })
+            .on_thread_stop(move |_| {
+                on_stop.fetch_add(1, Ordering::SeqCst);
+            })
+            .build()
+            .unwrap();
+        let tasks: Vec<_> = (0..4).map(|i| pool.spawn_blocking(move || i)).collect();
+        for task in tasks {
+            join_guarded("a call", task).unwrap();
+        }
+        assert!(pool.metrics().blocking_threads >= 1);
+        pool.shutdown();
+        assert_eq!(started.load(Ordering::SeqCst), 2);
+        assert_eq!(stopped.load(Ordering::SeqCst), 2);
     });
 }

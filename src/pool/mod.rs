@@ -15,7 +15,7 @@
 //! |---|---|
 //! | [`JobRef::from_pointer`], [`JobRef::into_parts`], [`JobData`], [`Ran`] | queueing a task as a type-erased job, and getting it back from the job's word |
 //! | [`submit`], [`Submit`] | queueing a new, woken or yielding task |
-//! | [`try_submit_with`], [`Rejected`] | `try_spawn`: queueing a new task only if the pool takes it now, building it only then |
+//! | [`try_submit_with`], [`Rejected`], `ExecuteError::new` | `try_spawn`: queueing a new task only if the pool takes it now (building it only then), and handing the closure back otherwise |
 //! | [`submit_blocking`], [`BlockingRefused`] | queueing a task on the pool's blocking threads (`spawn_blocking`) |
 //! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
 //! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
