@@ -80,7 +80,7 @@ fn the_cap_holds_under_a_thousand_submissions() {
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
         let ran = Arc::new(AtomicUsize::new(0));
-        let calls = size(1000, 40);
+        let calls = size(1000, 12);
         let tasks: Vec<_> = (0..calls)
             .map(|i| {
                 let (running, most, ran) = (running.clone(), most.clone(), ran.clone());
