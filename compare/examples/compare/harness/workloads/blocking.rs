@@ -13,7 +13,7 @@
 
 use super::Unmeasured::{self, NotApplicable};
 use crate::harness::contender::{Contender, Local};
-use crate::harness::contenders::{TaskpoolL2, Tokio};
+use crate::harness::contenders::{TaskpoolL1, TaskpoolL2, Tokio};
 use crate::harness::sync::CountLatch;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +28,10 @@ fn offload<C: Contender>() -> Result<Offload, Unmeasured> {
         Ok(|call| drop(taskpool::spawn_blocking(call)))
     } else if C::NAME == Tokio::NAME {
         Ok(|call| drop(tokio::task::spawn_blocking(call)))
+    } else if C::NAME == TaskpoolL1::NAME {
+        Err(NotApplicable(
+            "spawn_blocking is level 2: it returns a Task",
+        ))
     } else {
         Err(NotApplicable("no set of blocking threads"))
     }
