@@ -117,6 +117,8 @@ impl Bound {
             }
             self.room.wait(&mut lock);
         };
+        // ORDERING: SeqCst like the increment; a stale non-zero read in
+        // `release` costs one needless wake-up, never a lost one.
         self.waiters.fetch_sub(1, Ordering::SeqCst);
         admitted
     }

@@ -59,7 +59,8 @@ fn thread_name_for(
 /// Every setting has a default: one thread per CPU, threads named
 /// `taskpool-worker-{index}`, the platform's default stack size, no hooks and
 /// no panic handler (panics are then counted in the metrics and otherwise
-/// dropped; the standard panic hook has printed them already).
+/// dropped; the standard panic hook has printed them already), up to 512
+/// blocking threads each kept 10 s when idle, and no bound on queued work.
 ///
 /// # Examples
 ///
