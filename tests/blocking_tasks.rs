@@ -55,15 +55,17 @@ fn cancel_before_start_never_runs_the_call() {
     within("blocking cancel", || {
         let pool = one_thread_pool();
         let gate = Arc::new(Gate::new());
+        let started = Arc::new(AtomicBool::new(false));
         let running = {
-            let gate = gate.clone();
+            let (gate, started) = (gate.clone(), started.clone());
             pool.spawn_blocking(move || {
+                started.store(true, Ordering::SeqCst);
                 gate.wait();
                 "ran"
             })
         };
         wait_until("the first call holds the thread", || {
-            pool.metrics().blocking_queued == 0
+            started.load(Ordering::SeqCst)
         });
         let ran = Arc::new(AtomicBool::new(false));
         let captured = Arc::new(());
