@@ -79,6 +79,13 @@ pub enum BuildErrorKind {
         /// The panic message, when the payload was a string.
         message: Option<String>,
     },
+    /// A setting is out of its range (a limit of zero, say).
+    InvalidSetting {
+        /// The builder method that was given the value.
+        setting: &'static str,
+        /// What the value must be.
+        message: &'static str,
+    },
     /// `build_global` was called after the global pool already existed
     /// (built by an earlier `build_global`, or lazily by a first use).
     GlobalAlreadyInitialized,
@@ -140,6 +147,9 @@ impl fmt::Display for BuildError {
                 }
                 None => write!(f, "on_thread_start panicked on worker {index}"),
             },
+            BuildErrorKind::InvalidSetting { setting, message } => {
+                write!(f, "invalid thread pool setting `{setting}`: {message}")
+            }
             BuildErrorKind::GlobalAlreadyInitialized => {
                 f.write_str("the global thread pool has already been initialized")
             }

@@ -57,10 +57,14 @@ pub use cancel::{
     WaitForCancellationOwned,
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
-pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
+pub use pool::{
+    Builder, DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS, ExecuteError, MAX_THREADS,
+    Metrics, ThreadPool, execute, join,
+};
 pub use scope::{Scope, ScopedTask, scope};
 pub use task::{
     CancelHandle, JoinHandle, JoinNext, Promise, Task, TaskSet, YieldNow, block_on, execute_async,
-    spawn, spawn_async, spawn_async_with_token, when_all, when_all_settled, when_any, yield_now,
+    spawn, spawn_async, spawn_async_with_token, spawn_blocking, when_all, when_all_settled,
+    when_any, yield_now,
 };
 pub use timer::{Sleep, Timeout, sleep, sleep_until, timeout};

@@ -1,5 +1,9 @@
 //! Configuring and starting a pool.
 
+use super::blocking::{
+    BlockingConfig, BlockingSet, DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS,
+};
+use super::bound::Bound;
 use super::job::JobRef;
 use super::queue::Worker;
 use super::registry::{PanicHandler, Registry, ThreadHook, WorkerQueues};
@@ -10,6 +14,7 @@ use crate::sync::{Arc, thread};
 use crate::unwind;
 use std::any::Any;
 use std::fmt;
+use std::time::Duration;
 
 /// The most worker threads one pool may have.
 ///
@@ -54,7 +59,8 @@ fn thread_name_for(
 /// Every setting has a default: one thread per CPU, threads named
 /// `taskpool-worker-{index}`, the platform's default stack size, no hooks and
 /// no panic handler (panics are then counted in the metrics and otherwise
-/// dropped; the standard panic hook has printed them already).
+/// dropped; the standard panic hook has printed them already), up to 512
+/// blocking threads each kept 10 s when idle, and no bound on queued work.
 ///
 /// # Examples
 ///
@@ -85,6 +91,9 @@ pub struct Builder {
     on_thread_start: Option<std::sync::Arc<ThreadHook>>,
     on_thread_stop: Option<Box<ThreadHook>>,
     panic_handler: Option<Box<PanicHandler>>,
+    max_blocking_threads: usize,
+    blocking_keep_alive: Duration,
+    max_queued: Option<usize>,
 }
 
 impl Default for Builder {
@@ -102,6 +111,9 @@ impl fmt::Debug for Builder {
             .field("on_thread_start", &self.on_thread_start.is_some())
             .field("on_thread_stop", &self.on_thread_stop.is_some())
             .field("panic_handler", &self.panic_handler.is_some())
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("blocking_keep_alive", &self.blocking_keep_alive)
+            .field("max_queued", &self.max_queued)
             .finish()
     }
 }
@@ -124,6 +136,9 @@ impl Builder {
             on_thread_start: None,
             on_thread_stop: None,
             panic_handler: None,
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            blocking_keep_alive: DEFAULT_BLOCKING_KEEP_ALIVE,
+            max_queued: None,
         }
     }
 
@@ -270,6 +285,132 @@ impl Builder {
         self
     }
 
+    /// The most blocking threads the pool runs at once for
+    /// [`spawn_blocking`](ThreadPool::spawn_blocking), beside its fixed
+    /// workers; default [`DEFAULT_MAX_BLOCKING_THREADS`](crate::DEFAULT_MAX_BLOCKING_THREADS)
+    /// (512). Blocking threads start on demand, one per blocking call that
+    /// finds none idle, up to this many; beyond it, blocking calls wait in
+    /// submission order for a thread to come free. `0` makes `build` fail
+    /// with [`BuildErrorKind::InvalidSetting`].
+    ///
+    /// Blocking threads are named after the workers: `taskpool-blocking` by
+    /// default, or, with [`thread_name`](Self::thread_name), the name it gave
+    /// worker 0 followed by `-blocking`. They use the workers'
+    /// [`stack_size`](Self::stack_size). The `on_thread_start` and
+    /// `on_thread_stop` hooks do not run on them: their `index` names a
+    /// worker, and a blocking thread is not one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let pool = taskpool::ThreadPool::builder()
+    ///     .num_threads(1)
+    ///     .max_blocking_threads(1)
+    ///     .build()
+    ///     .unwrap();
+    /// // One blocking thread: the calls run one at a time, in order.
+    /// let order = Arc::new(Mutex::new(Vec::new()));
+    /// let tasks: Vec<_> = (0..4)
+    ///     .map(|i| {
+    ///         let order = order.clone();
+    ///         pool.spawn_blocking(move || order.lock().unwrap().push(i))
+    ///     })
+    ///     .collect();
+    /// for task in tasks {
+    ///     task.join().unwrap();
+    /// }
+    /// assert_eq!(*order.lock().unwrap(), [0, 1, 2, 3]);
+    /// assert!(pool.metrics().blocking_threads <= 1);
+    /// ```
+    pub fn max_blocking_threads(mut self, threads: usize) -> Self {
+        self.max_blocking_threads = threads;
+        self
+    }
+
+    /// How long an idle blocking thread waits for more blocking work
+    /// before it exits; default
+    /// [`DEFAULT_BLOCKING_KEEP_ALIVE`](crate::DEFAULT_BLOCKING_KEEP_ALIVE)
+    /// (10 s). At shutdown, idle blocking threads exit at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = taskpool::ThreadPool::builder()
+    ///     .num_threads(1)
+    ///     .blocking_keep_alive(Duration::from_millis(1))
+    ///     .build()
+    ///     .unwrap();
+    /// pool.spawn_blocking(|| ()).join().unwrap();
+    /// // The thread retires soon after: poll for it, with a generous bound.
+    /// let start = std::time::Instant::now();
+    /// while pool.metrics().blocking_threads > 0 {
+    ///     assert!(start.elapsed() < Duration::from_secs(60));
+    ///     std::thread::sleep(Duration::from_millis(1));
+    /// }
+    /// ```
+    pub fn blocking_keep_alive(mut self, keep_alive: Duration) -> Self {
+        self.blocking_keep_alive = keep_alive;
+        self
+    }
+
+    /// Bounds the work queued on the pool and not started yet to `n`
+    /// pieces (opt-in; by default the queues grow without limit).
+    ///
+    /// When `n` are queued, a new submission is held back:
+    /// [`try_execute`](ThreadPool::try_execute) and
+    /// [`try_spawn`](ThreadPool::try_spawn) hand the closure back with an
+    /// [`ExecuteError`](crate::ExecuteError) whose
+    /// [`is_full`](crate::ExecuteError::is_full) is `true`;
+    /// [`execute`](ThreadPool::execute), [`spawn`](ThreadPool::spawn) and
+    /// the other submissions wait for room when called from outside the
+    /// pool, and run the closure in place, on the calling thread, when
+    /// called from one of the pool's own workers (a worker never waits for
+    /// its own pool's queue). A wait ends when a worker starts a queued
+    /// piece of work, or at shutdown (the submission is then refused as
+    /// after any shutdown).
+    ///
+    /// Work the pool has accepted already is never held back: a woken or
+    /// yielding async task, a fork-join half, a continuation's re-queue
+    /// when its antecedent ends. It is counted while queued, so it takes
+    /// room from new submissions, and the queues may then briefly hold more
+    /// than `n`. A continuation ([`Task::then`](crate::Task::then)) is a new
+    /// task when `then` is called, and counts as one. Blocking calls
+    /// ([`spawn_blocking`](ThreadPool::spawn_blocking)) have their own
+    /// queue and are not bounded by this. Without this setting the
+    /// submission path touches no shared counter at all.
+    ///
+    /// `0` makes `build` fail with [`BuildErrorKind::InvalidSetting`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = taskpool::ThreadPool::builder().num_threads(1).max_queued(2).build().unwrap();
+    /// let (started, wait) = mpsc::channel();
+    /// let (release, held) = mpsc::channel::<()>();
+    /// pool.execute(move || {
+    ///     started.send(()).unwrap();
+    ///     held.recv().unwrap();
+    /// });
+    /// wait.recv().unwrap(); // the only worker is busy from now on
+    /// assert!(pool.try_execute(|| {}).is_ok());
+    /// assert!(pool.try_execute(|| {}).is_ok());
+    /// let refused = pool.try_execute(|| {}).unwrap_err();
+    /// assert!(refused.is_full());
+    /// assert!(pool.metrics().queued <= 2);
+    /// release.send(()).unwrap();
+    /// pool.execute(refused.into_inner()); // waits for room, then queues it
+    /// ```
+    pub fn max_queued(mut self, n: usize) -> Self {
+        self.max_queued = Some(n);
+        self
+    }
+
     /// Starts the pool's threads.
     ///
     /// Returns once every thread has started and run its start hook.
@@ -279,7 +420,8 @@ impl Builder {
     /// [`BuildErrorKind::TooManyThreads`] above [`MAX_THREADS`];
     /// [`BuildErrorKind::ThreadSpawn`] if the system refuses a thread;
     /// [`BuildErrorKind::InvalidThreadName`] if `thread_name` fails;
-    /// [`BuildErrorKind::StartHookPanicked`] if a start hook panics. In each
+    /// [`BuildErrorKind::StartHookPanicked`] if a start hook panics;
+    /// [`BuildErrorKind::InvalidSetting`] for a limit of zero. In each
     /// case the threads already started are stopped and joined first.
     ///
     /// # Examples
@@ -305,6 +447,18 @@ impl Builder {
             }
             n => n,
         };
+        if self.max_queued == Some(0) {
+            return Err(BuildError::new(BuildErrorKind::InvalidSetting {
+                setting: "max_queued",
+                message: "must be at least 1 (leave it unset for no bound)",
+            }));
+        }
+        if self.max_blocking_threads == 0 {
+            return Err(BuildError::new(BuildErrorKind::InvalidSetting {
+                setting: "max_blocking_threads",
+                message: "must be at least 1",
+            }));
+        }
         let Builder {
             num_threads: _,
             mut thread_name,
@@ -312,7 +466,21 @@ impl Builder {
             on_thread_start,
             on_thread_stop,
             panic_handler,
+            max_blocking_threads,
+            blocking_keep_alive,
+            max_queued,
         } = self;
+        // Worker 0's name first: blocking threads are named after it.
+        let mut first_name = Some(thread_name_for(&mut thread_name, 0).map_err(BuildError::new)?);
+        let blocking = BlockingSet::new(BlockingConfig {
+            max_threads: max_blocking_threads,
+            keep_alive: blocking_keep_alive,
+            name: match thread_name {
+                Some(_) => format!("{}-blocking", first_name.as_deref().unwrap_or_default()),
+                None => "taskpool-blocking".to_owned(),
+            },
+            stack_size: stack_size.map(|bytes| bytes.max(MIN_STACK_SIZE)),
+        });
 
         let queues: Vec<(Worker<JobRef>, Worker<JobRef>)> = (0..threads)
             .map(|_| (Worker::new_lifo(), Worker::new_fifo()))
@@ -324,13 +492,23 @@ impl Builder {
                 later: later.stealer(),
             })
             .collect();
-        let registry = Arc::new(Registry::new(stealers, panic_handler, on_thread_stop));
+        let registry = Arc::new(Registry::new(
+            stealers,
+            panic_handler,
+            on_thread_stop,
+            blocking,
+            max_queued.map(|n| Box::new(Bound::new(n))),
+        ));
         let startup = Arc::new(Startup::default());
 
         let mut handles = Vec::with_capacity(threads);
         let mut spawn_error = None;
         for (index, (deque, later)) in queues.into_iter().enumerate() {
-            let name = match thread_name_for(&mut thread_name, index) {
+            let named = match first_name.take() {
+                Some(name) => Ok(name),
+                None => thread_name_for(&mut thread_name, index),
+            };
+            let name = match named {
                 Ok(name) => name,
                 Err(kind) => {
                     spawn_error = Some(kind);

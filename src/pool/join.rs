@@ -202,6 +202,7 @@ where
     // it from this frame: a panic of ours here (user panics are caught)
     // must not unwind the frame away under it.
     let guard = AbortIfPanic("join: a stack job left its frame while a thief could hold it");
+    worker.registry().job_queued();
     // SAFETY: `job_b` stays on this frame, which does not return or unwind
     // (user panics below are caught, ours abort) before `job_b` is done or
     // popped back.
@@ -213,7 +214,10 @@ where
             break job_b.take_result();
         }
         match worker.pop_local() {
-            Some(job) if job_b.is(&job) => break job_b.run_here(),
+            Some(job) if job_b.is(&job) => {
+                worker.registry().job_taken();
+                break job_b.run_here();
+            }
             // Left on the deque by `a` (fire-and-forget children): newer
             // than `b`, so they come off first.
             Some(job) => worker.execute(job),
@@ -248,7 +252,10 @@ where
         // done (a panic of ours meanwhile aborts), or gets it back refused
         // and never queued.
         let job_ref = unsafe { job.as_job_ref() };
+        // Counted past any bound on queued work: the caller waits for it.
+        registry.job_queued();
         if registry.inject(job_ref, Submit::New).is_err() {
+            registry.job_taken();
             guard.disarm();
             return finish_one(job.run_here());
         }

@@ -15,6 +15,8 @@
 //! |---|---|
 //! | [`JobRef::from_pointer`], [`JobRef::into_parts`], [`JobData`], [`Ran`] | queueing a task as a type-erased job, and getting it back from the job's word |
 //! | [`submit`], [`Submit`] | queueing a new, woken or yielding task |
+//! | [`try_submit_with`], [`Rejected`], `ExecuteError::new` | `try_spawn`: queueing a new task only if the pool takes it now (building it only then), and handing the closure back otherwise |
+//! | [`submit_blocking`], [`BlockingRefused`] | queueing a task on the pool's blocking threads (`spawn_blocking`) |
 //! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
 //! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
 //! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
@@ -29,12 +31,16 @@
 //! | `queue.rs` | the injector and deques (crossbeam's, or a loom stand-in) |
 //! | `registry.rs` | what the workers share: queues, sleep state, hooks, counters |
 //! | `worker.rs` | a worker's find-work loop and its thread-local |
+//! | `blocking.rs` | the elastic set of blocking threads beside the workers |
+//! | `bound.rs` | the opt-in bound on queued work (`max_queued`) |
 //! | `sleep.rs`, `sleep.md` | sleep and wake-up, and the shutdown protocol |
 //! | `park.rs` | how a thread blocks until a waker fires: each wait's own parker |
 //! | `join.rs` | [`join()`], fork-join with jobs on the caller's stack |
 //! | `install.rs` | `ThreadPool::install`: a closure run on one of the pool's workers |
 //! | `global.rs` | the global pool |
 
+mod blocking;
+mod bound;
 mod builder;
 mod global;
 mod install;
@@ -47,12 +53,14 @@ mod registry;
 mod sleep;
 mod worker;
 
+pub use blocking::{DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS};
 pub use builder::{Builder, MAX_THREADS};
 pub use join::join;
 pub use metrics::Metrics;
 
 // The seam (see the module doc); `Submit`, `submit` and `current_or_global`
 // are at the bottom of this file.
+pub(crate) use blocking::{BlockingRefused, submit as submit_blocking};
 pub(crate) use job::{JobData, JobRef, Ran};
 pub(crate) use park::{with_own_parker, with_thread_waker};
 pub(crate) use registry::{Extension, Registry};
@@ -90,6 +98,7 @@ use std::time::{Duration, Instant};
 /// | structured | [`scope`](Self::scope) | `src/scope/mod.rs` |
 /// | shutdown | [`shutdown`](Self::shutdown), [`shutdown_timeout`](Self::shutdown_timeout), the drop | `src/pool/mod.rs` |
 /// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
+/// | level 2, blocking calls | [`spawn_blocking`](Self::spawn_blocking) | `src/task/blocking.rs` (its threads in `src/pool/blocking.rs`) |
 ///
 /// This page lists a module's submodules before its own impl blocks, and
 /// `src/task/` and `src/scope/` after `src/pool/`: `install` therefore
@@ -119,8 +128,11 @@ pub struct ThreadPool {
     handles: Mutex<Vec<thread::JoinHandle<()>>>,
 }
 
-/// [`ThreadPool::try_execute`] refused a job because the pool is shutting
-/// down; the job is handed back, unrun.
+/// [`ThreadPool::try_execute`] (or [`ThreadPool::try_spawn`]) refused a
+/// job because the pool is shutting down, or because its queue is full (see
+/// [`Builder::max_queued`]); the job is handed back, unrun.
+/// [`is_full`](Self::is_full) and [`is_shutdown`](Self::is_shutdown) tell
+/// which.
 ///
 /// # Examples
 ///
@@ -138,9 +150,64 @@ pub struct ThreadPool {
 /// ```
 pub struct ExecuteError<F> {
     job: F,
+    why: Rejected,
+}
+
+/// Why a `try_` submission was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejected {
+    /// The pool is shutting down.
+    ShutDown,
+    /// `max_queued` entries are queued already.
+    Full,
 }
 
 impl<F> ExecuteError<F> {
+    pub(crate) fn new(job: F, why: Rejected) -> Self {
+        Self { job, why }
+    }
+
+    /// `true` when the pool refused the job because
+    /// [`max_queued`](Builder::max_queued) pieces of work were queued and
+    /// not started yet: try again later, or run it elsewhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = taskpool::ThreadPool::builder().num_threads(1).max_queued(1).build().unwrap();
+    /// let (started, wait) = mpsc::channel();
+    /// let (release, held) = mpsc::channel::<()>();
+    /// pool.execute(move || {
+    ///     started.send(()).unwrap();
+    ///     held.recv().unwrap();
+    /// });
+    /// wait.recv().unwrap(); // the worker is busy: the next job stays queued
+    /// pool.execute(|| {});
+    /// let error = pool.try_execute(|| {}).unwrap_err();
+    /// assert!(error.is_full() && !error.is_shutdown());
+    /// assert_eq!(error.to_string(), "the thread pool's queue is full (max_queued) and takes no more work now");
+    /// release.send(()).unwrap();
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.why == Rejected::Full
+    }
+
+    /// `true` when the pool refused the job because it is shutting down.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// pool.shutdown();
+    /// let error = pool.try_execute(|| {}).unwrap_err();
+    /// assert!(error.is_shutdown() && !error.is_full());
+    /// ```
+    pub fn is_shutdown(&self) -> bool {
+        self.why == Rejected::ShutDown
+    }
+
     /// The refused job, to run elsewhere or drop.
     ///
     /// # Examples
@@ -161,13 +228,20 @@ impl<F> ExecuteError<F> {
 
 impl<F> fmt::Debug for ExecuteError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ExecuteError").finish_non_exhaustive()
+        f.debug_struct("ExecuteError")
+            .field("why", &self.why)
+            .finish_non_exhaustive()
     }
 }
 
 impl<F> fmt::Display for ExecuteError<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the thread pool is shutting down and takes no new work")
+        f.write_str(match self.why {
+            Rejected::ShutDown => "the thread pool is shutting down and takes no new work",
+            Rejected::Full => {
+                "the thread pool's queue is full (max_queued) and takes no more work now"
+            }
+        })
     }
 }
 
@@ -229,8 +303,12 @@ impl ThreadPool {
     /// Called on one of this pool's own workers, it pushes on that worker's
     /// deque (and is accepted even while the pool shuts down, so that
     /// draining work can finish recursive work); from any other thread it
-    /// pushes on the shared injector. It never blocks. A panic in `job` goes
-    /// to the panic handler; the worker lives on.
+    /// pushes on the shared injector. It never blocks, unless the pool has a
+    /// [`max_queued`](Builder::max_queued) bound: then, when the queue is
+    /// full, a call from outside the pool waits for room, and a call from one
+    /// of its own workers runs `job` right there instead (a worker never
+    /// waits for its own pool). A panic in `job` goes to the panic handler;
+    /// the worker lives on.
     ///
     /// # Panics
     ///
@@ -253,19 +331,26 @@ impl ThreadPool {
     where
         F: FnOnce() + Send + 'static,
     {
-        if self.try_execute(job).is_err() {
+        let job = ClosureJob::into_job_ref(job);
+        if let Err(job) = submit(&self.registry, job, Submit::New) {
+            // SAFETY: `job` is the `ClosureJob<F>` made just above, refused.
+            drop(unsafe { ClosureJob::<F>::into_closure(job) });
             panic!("ThreadPool::execute called on a pool that was shut down");
         }
     }
 
     /// Like [`execute`](Self::execute), but hands `job` back instead of
-    /// panicking when the pool is shutting down.
+    /// panicking when the pool is shutting down, and instead of waiting (or
+    /// running it in place) when its [`max_queued`](Builder::max_queued)
+    /// bound is reached.
     ///
     /// # Errors
     ///
-    /// [`ExecuteError`] holding `job`, unrun, once [`shutdown`](Self::shutdown)
+    /// [`ExecuteError`] holding `job`, unrun: once [`shutdown`](Self::shutdown)
     /// began (or the pool was dropped), unless called from one of this pool's
-    /// own workers while it still drains.
+    /// own workers while it still drains ([`ExecuteError::is_shutdown`]); or,
+    /// from any thread, while `max_queued` pieces of work are queued and not
+    /// started ([`ExecuteError::is_full`]).
     ///
     /// # Examples
     ///
@@ -280,10 +365,20 @@ impl ThreadPool {
     where
         F: FnOnce() + Send + 'static,
     {
+        if self.registry.bound.is_some() {
+            let mut job = Some(job);
+            return try_submit_with(&self.registry, || {
+                ClosureJob::into_job_ref(job.take().expect("made once"))
+            })
+            .map_err(|why| ExecuteError::new(job.take().expect("refused unmade"), why));
+        }
         let job = ClosureJob::into_job_ref(job);
-        submit(&self.registry, job, Submit::New).map_err(|job| ExecuteError {
+        submit(&self.registry, job, Submit::New).map_err(|job| {
             // SAFETY: `job` is the `ClosureJob<F>` made just above, refused.
-            job: unsafe { ClosureJob::<F>::into_closure(job) },
+            ExecuteError::new(
+                unsafe { ClosureJob::<F>::into_closure(job) },
+                Rejected::ShutDown,
+            )
         })
     }
 
@@ -416,12 +511,22 @@ impl ThreadPool {
 
     fn shutdown_until(&self, deadline: Option<Instant>) -> bool {
         self.registry.sleep.close();
-        // On one of the pool's workers (in a job, or in its stop hook), do not
-        // wait for the workers to exit: that one would wait for itself.
-        if WorkerThread::is_worker_of(&self.registry) {
+        self.registry.blocking.close();
+        if let Some(bound) = &self.registry.bound {
+            bound.wake_all();
+        }
+        // On one of the pool's workers (in a job, or in its stop hook), or
+        // its blocking threads (which the pool waits for), do not wait for
+        // the workers to exit: that thread would wait for itself.
+        if WorkerThread::is_worker_of(&self.registry) || blocking::is_thread_of(&self.registry) {
             return false;
         }
         if !self.registry.wait_for_exit(deadline) {
+            return false;
+        }
+        // The pool terminated only after its blocking work ran; its blocking
+        // threads are on their way out.
+        if !self.registry.blocking.wait_for_exit(deadline) {
             return false;
         }
         let handles = std::mem::take(&mut *self.handles.lock());
@@ -455,7 +560,8 @@ impl fmt::Debug for ThreadPool {
 }
 
 /// Queues `job` on the global pool, or, on a worker thread of any pool, on
-/// that worker's own pool.
+/// that worker's own pool; on a blocking thread (see
+/// [`spawn_blocking`](crate::spawn_blocking)), on the pool it belongs to.
 ///
 /// The global pool is built with the default settings on first use, unless
 /// [`Builder::build_global`] built it before. To use a pool of your own
@@ -477,16 +583,37 @@ where
 {
     let job = ClosureJob::into_job_ref(job);
     let pushed = WorkerThread::with_current(|worker| match worker {
-        Some(worker) => {
+        Some(worker) if worker.registry().bound.is_none() => {
             worker.push(job);
+            None
+        }
+        Some(worker) => {
+            if submit(worker.registry(), job, Submit::New).is_err() {
+                unreachable!("a pool never refuses its own worker's work");
+            }
             None
         }
         None => Some(job),
     });
     if let Some(job) = pushed {
-        if submit(global::pool().registry(), job, Submit::New).is_err() {
-            unreachable!("the global pool is never shut down");
+        let refused = outside_worker(|registry| submit(registry, job, Submit::New).is_err());
+        if refused {
+            unreachable!(
+                "the global pool is never shut down, and a pool accepts what its blocking work submits"
+            );
         }
+    }
+}
+
+/// The pool a free function uses off the workers: a blocking thread's own
+/// pool, or the global one.
+fn outside_worker<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
+    let mut f = Some(f);
+    let result =
+        blocking::with_current(|registry| registry.map(|r| (f.take().expect("called once"))(r)));
+    match result {
+        Some(result) => result,
+        None => (f.take().expect("called once"))(global::pool().registry()),
     }
 }
 
@@ -513,8 +640,15 @@ pub(crate) enum Submit {
 /// on that worker's deque (its later queue for [`Submit::Yield`]) and is
 /// always accepted. From elsewhere it goes on the injector, and is refused
 /// (`Err(job)`) as [`Submit`] says.
+///
+/// With a bound on queued work, a [`Submit::New`] job that finds the queue
+/// full waits for room from outside the pool, and runs right here on one of
+/// its workers; the other kinds are counted and never wait (`bound.rs`).
 #[inline]
 pub(crate) fn submit(registry: &Registry, job: JobRef, how: Submit) -> Result<(), JobRef> {
+    if let Some(bound) = &registry.bound {
+        return submit_bounded(registry, bound, job, how);
+    }
     let job = WorkerThread::with_current(|worker| match worker {
         Some(worker) if worker.belongs_to(registry) => {
             match how {
@@ -531,8 +665,86 @@ pub(crate) fn submit(registry: &Registry, job: JobRef, how: Submit) -> Result<()
     }
 }
 
-/// The pool a free function should use: the current worker's, or the
-/// global one.
+/// [`submit`] for a pool with a bound on queued work.
+#[inline(never)]
+fn submit_bounded(
+    registry: &Registry,
+    bound: &bound::Bound,
+    job: JobRef,
+    how: Submit,
+) -> Result<(), JobRef> {
+    let job = WorkerThread::with_current(|worker| match worker {
+        Some(worker) if worker.belongs_to(registry) => {
+            match how {
+                Submit::New if !bound.try_reserve() => {
+                    // Full: a worker never waits for its own pool. Counted
+                    // as queued for the instant `execute` takes it back.
+                    bound.add();
+                    worker.execute(job);
+                    return None;
+                }
+                Submit::New => {}
+                Submit::Wake | Submit::Yield => bound.add(),
+            }
+            match how {
+                Submit::New | Submit::Wake => worker.push(job),
+                Submit::Yield => worker.push_later(job),
+            }
+            None
+        }
+        _ => Some(job),
+    });
+    let Some(job) = job else {
+        return Ok(());
+    };
+    match how {
+        Submit::New => {
+            if !bound.reserve_waiting(|| registry.refuses_new_work()) {
+                return Err(job);
+            }
+        }
+        Submit::Wake | Submit::Yield => bound.add(),
+    }
+    registry.inject(job, how).inspect_err(|_| bound.release())
+}
+
+/// Queues the job `make` builds, only if the pool takes it now: refused
+/// (and `make` never called) when the pool is shutting down (unless this is
+/// one of its own workers, or its blocking threads, while it drains) or, with
+/// a bound on queued work, when the queue is full. Never waits.
+pub(crate) fn try_submit_with(
+    registry: &Registry,
+    make: impl FnOnce() -> JobRef,
+) -> Result<(), Rejected> {
+    let bound = registry.bound.as_deref();
+    let mut make = Some(make);
+    let on_worker = WorkerThread::with_current(|worker| match worker {
+        Some(worker) if worker.belongs_to(registry) => {
+            if bound.is_some_and(|bound| !bound.try_reserve()) {
+                return Some(Err(Rejected::Full));
+            }
+            worker.push((make.take().expect("made once"))());
+            Some(Ok(()))
+        }
+        _ => None,
+    });
+    if let Some(outcome) = on_worker {
+        return outcome;
+    }
+    if registry.enter_submit(Submit::New).is_err() {
+        return Err(Rejected::ShutDown);
+    }
+    if bound.is_some_and(|bound| !bound.try_reserve()) {
+        registry.sleep.leave_submit(false);
+        return Err(Rejected::Full);
+    }
+    registry.injector.push((make.take().expect("made once"))());
+    registry.sleep.leave_submit(true);
+    Ok(())
+}
+
+/// The pool a free function should use: the current worker's, the current
+/// blocking thread's, or the global one.
 pub(crate) fn current_or_global<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
     let mut f = Some(f);
     let result = WorkerThread::with_current(|worker| {
@@ -540,6 +752,6 @@ pub(crate) fn current_or_global<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
     });
     match result {
         Some(result) => result,
-        None => (f.take().expect("called once"))(global::pool().registry()),
+        None => outside_worker(f.take().expect("called once")),
     }
 }

@@ -5,6 +5,8 @@
 //! as a worker thread or a level-2 task still refers to it.
 
 use super::Submit;
+use super::blocking::BlockingSet;
+use super::bound::Bound;
 use super::job::JobRef;
 use super::queue::{Injector, Steal, Stealer};
 use super::sleep::{Refused, SleepState};
@@ -66,8 +68,12 @@ impl WorkerCounters {
 pub(crate) struct Registry {
     pub(super) injector: Injector<JobRef>,
     pub(super) stealers: Box<[WorkerQueues]>,
+    /// The bound on queued work, if `max_queued` was set (`bound.rs`).
+    pub(super) bound: Option<Box<Bound>>,
     pub(super) counters: Box<[CachePadded<WorkerCounters>]>,
     pub(super) sleep: SleepState,
+    /// The elastic set of blocking threads beside the workers.
+    pub(super) blocking: BlockingSet,
     panicked: AtomicU64,
     panic_handler: Option<Box<PanicHandler>>,
     pub(super) on_thread_stop: Option<Box<ThreadHook>>,
@@ -95,13 +101,17 @@ impl Registry {
         stealers: Box<[WorkerQueues]>,
         panic_handler: Option<Box<PanicHandler>>,
         on_thread_stop: Option<Box<ThreadHook>>,
+        blocking: BlockingSet,
+        bound: Option<Box<Bound>>,
     ) -> Self {
         let threads = stealers.len();
         Self {
             injector: Injector::new(),
             counters: (0..threads).map(|_| CachePadded::default()).collect(),
             stealers,
+            bound,
             sleep: SleepState::new(threads),
+            blocking,
             panicked: AtomicU64::new(0),
             panic_handler,
             on_thread_stop,
@@ -120,14 +130,73 @@ impl Registry {
     /// Pushes a job on the injector. [`Submit::New`] submissions are refused
     /// once shutdown began; the others (work the pool already accepted, like
     /// a woken task) only once the pool terminated.
+    ///
+    /// A blocking thread of this pool runs work the pool accepted, and the
+    /// pool does not terminate while it does (see `blocking.rs`): what it
+    /// submits is accepted while the pool drains, like a worker's.
     #[inline]
     pub(super) fn inject(&self, job: JobRef, how: Submit) -> Result<(), JobRef> {
-        if let Err(Refused) = self.sleep.enter_submit(how) {
+        if let Err(Refused) = self.enter_submit(how) {
             return Err(job);
         }
         self.injector.push(job);
         self.sleep.leave_submit(true);
         Ok(())
+    }
+
+    /// The gate's `enter_submit`, with the rule above for blocking threads.
+    /// A success must be followed by `sleep.leave_submit`.
+    #[inline]
+    pub(super) fn enter_submit(&self, how: Submit) -> Result<(), Refused> {
+        self.sleep.enter_submit(how).or_else(|Refused| {
+            if how == Submit::New && self.drain_accepts_from_here() {
+                self.sleep.enter_submit(Submit::Wake)
+            } else {
+                Err(Refused)
+            }
+        })
+    }
+
+    /// Does this pool refuse new work from this thread now (shut down, and
+    /// not one of its blocking threads)? Asked by submitters waiting for
+    /// room, which are never the pool's workers.
+    pub(super) fn refuses_new_work(&self) -> bool {
+        self.sleep.gate().is_closed() && !self.drain_accepts_from_here()
+    }
+
+    /// [`queued`](Self::queued), for metrics: with a bound, no more than
+    /// the bound's count, which is never below the true number.
+    pub(super) fn queued_bounded(&self) -> usize {
+        let queued = self.queued();
+        match &self.bound {
+            Some(bound) => queued.min(bound.pending()),
+            None => queued,
+        }
+    }
+
+    /// A queue entry is about to be pushed that the pool accepts whatever
+    /// the bound (`bound.rs`): count it.
+    #[inline]
+    pub(super) fn job_queued(&self) {
+        if let Some(bound) = &self.bound {
+            bound.add();
+        }
+    }
+
+    /// A queue entry was taken off a queue to run: uncount it.
+    #[inline]
+    pub(super) fn job_taken(&self) {
+        if let Some(bound) = &self.bound {
+            bound.release();
+        }
+    }
+
+    /// Is this thread one of this pool's blocking threads, whose
+    /// submissions a draining pool accepts? (Off the fast path: asked only
+    /// after a refusal.)
+    #[cold]
+    fn drain_accepts_from_here(&self) -> bool {
+        super::blocking::is_thread_of(self)
     }
 
     /// Takes one job from the injector, moving a batch more to `dest`.

@@ -179,6 +179,7 @@ impl WorkerThread {
     /// Runs one job through the unwind door and counts it.
     #[inline]
     pub(super) fn execute(&self, job: JobRef) {
+        self.registry.job_taken();
         match unwind::catch(|| job.run()) {
             Ok(Ran::Work) => WorkerCounters::add(&self.counters().executed, 1),
             Ok(Ran::Nothing) => {}

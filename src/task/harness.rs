@@ -50,7 +50,7 @@ pub(super) struct Typed<B, X>(PhantomData<(B, X)>);
 impl<B: Body, X: Extra> Typed<B, X> {
     pub(super) const VTABLE: TaskVTable = TaskVTable {
         run_from_queue: Self::run_from_queue,
-        inlinable: B::CONSUMED_BY_POLL,
+        inlinable: B::INLINABLE,
         run_claimed: Self::run_claimed,
         take_output: Self::take_output,
         cancel_claimed: Self::cancel_claimed,

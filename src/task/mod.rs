@@ -15,6 +15,7 @@
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
 //! | `wait.rs` | blocking and registering for the result; what a waiting worker runs |
 //! | `combinators.rs` | [`when_all`](crate::when_all), [`when_any`](crate::when_any) |
+//! | `blocking.rs` | [`spawn_blocking`](crate::spawn_blocking): closure tasks queued on the pool's blocking threads |
 //! | `promise.rs` | [`Promise`](crate::Promise): a task completed from outside |
 //! | `set.rs` | [`TaskSet`](crate::TaskSet): results taken in completion order |
 //! | `futures.rs` | futures on the pool: `spawn_async`'s allocation, [`block_on`](crate::block_on), [`yield_now`](crate::yield_now), the live list that shutdown cancels |
@@ -31,6 +32,7 @@
 //! * The output is dropped by whoever ends interest in it last: the handle,
 //!   or the completing thread when no handle remains.
 
+mod blocking;
 mod combinators;
 mod futures;
 mod handle;
@@ -42,6 +44,7 @@ pub(crate) mod state;
 mod wait;
 mod waker;
 
+pub use blocking::spawn_blocking;
 pub use combinators::{when_all, when_all_settled, when_any};
 pub use futures::{YieldNow, block_on, yield_now};
 
@@ -51,7 +54,7 @@ pub use set::{JoinNext, TaskSet};
 
 use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
-use crate::pool::{self, Registry, Submit, ThreadPool};
+use crate::pool::{self, ExecuteError, Registry, Submit, ThreadPool};
 use crate::sync::{Arc, Mutex};
 use raw::{Closure, Extra, RawTask};
 use state::State;
@@ -130,6 +133,49 @@ impl ThreadPool {
         T: Send + 'static,
     {
         spawn_closure(self.registry(), move || Ok(f()), ())
+    }
+
+    /// Like [`spawn`](Self::spawn), but hands `f` back instead of queueing
+    /// it when the pool does not take it now: the level-2 form of
+    /// [`try_execute`](Self::try_execute).
+    ///
+    /// # Errors
+    ///
+    /// [`ExecuteError`] holding `f`, unrun: when the pool is shutting down
+    /// ([`ExecuteError::is_shutdown`]; `spawn` would return a cancelled task),
+    /// or when its [`max_queued`](crate::Builder::max_queued) bound is
+    /// reached ([`ExecuteError::is_full`]; `spawn` would wait for room, or
+    /// run `f` in place on a worker). It never waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(1);
+    /// let task = pool.try_spawn(|| 6 * 7).unwrap();
+    /// assert_eq!(task.join().unwrap(), 42);
+    /// pool.shutdown();
+    /// let refused = pool.try_spawn(|| 1).unwrap_err();
+    /// assert!(refused.is_shutdown());
+    /// assert_eq!((refused.into_inner())(), 1);
+    /// ```
+    pub fn try_spawn<T, F>(&self, f: F) -> Result<Task<T>, ExecuteError<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let registry = self.registry();
+        let mut f = Some(f);
+        let mut task = None;
+        let queued = pool::try_submit_with(registry, || {
+            let f = f.take().expect("made once");
+            let (handle, entry) = allocate_closure(registry, move || Ok(f()), ());
+            task = Some(handle);
+            entry.into_job()
+        });
+        match queued {
+            Ok(()) => Ok(task.expect("made when queued")),
+            Err(why) => Err(ExecuteError::new(f.take().expect("refused unmade"), why)),
+        }
     }
 
     /// Runs `f` on the pool with a token of its own, a child of `token`, and

@@ -24,10 +24,10 @@
 //! counted reference); `harness.rs` the typed side that runs, completes and
 //! frees a task of known body type; `waker.rs` the wakers of async tasks.
 //! Those three files are the only ones that reach into the allocation's
-//! fields. Tasks are made through [`RawTask::allocate`] in three places, each
+//! fields. Tasks are made through [`RawTask::allocate`] in four places, each
 //! turning exactly the references it counted into `RawTask`s with
 //! [`RawTask::from_raw`]: `mod.rs` (closure tasks), `futures.rs` (async
-//! tasks) and this file (promises).
+//! tasks), `blocking.rs` (blocking calls) and this file (promises).
 
 use super::harness::Typed;
 use super::state::{Outcome, State, ToCancelled, ToRunning};
@@ -51,6 +51,11 @@ pub(crate) trait Body: Send + 'static {
     /// Whether `poll` consumes the body when it returns `Ready` or unwinds
     /// (a closure does; a future stays in place until dropped).
     const CONSUMED_BY_POLL: bool;
+
+    /// Whether a joiner on a worker may run a task that has not started
+    /// inline (closures may; a future is only polled by the pool, and a
+    /// blocking call must not hold a worker).
+    const INLINABLE: bool = Self::CONSUMED_BY_POLL;
 
     /// Runs the closure or polls the future once.
     ///

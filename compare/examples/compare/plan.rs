@@ -6,8 +6,8 @@ use crate::context::Context;
 use crate::harness::contender::Contender;
 use crate::harness::contenders::{TaskpoolL1, TaskpoolL2};
 use crate::harness::workloads::{
-    Timed, Unmeasured, Via, fan_out, fork_join, heap, idle_cpu, scope, spawn_join, submit,
-    tokio_shapes, wakeup,
+    Timed, Unmeasured, Via, blocking, fan_out, fork_join, heap, idle_cpu, scope, spawn_join,
+    submit, tokio_shapes, wakeup,
 };
 use std::time::Duration;
 
@@ -21,6 +21,7 @@ pub enum Group {
     Throughput,
     ForkJoin,
     TokioShapes,
+    Blocking,
     IdleAndMemory,
 }
 
@@ -30,6 +31,7 @@ impl Group {
             Group::Throughput => "Throughput",
             Group::ForkJoin => "Fork-join",
             Group::TokioShapes => "tokio's scheduler benchmarks (rt_multi_threaded.rs)",
+            Group::Blocking => "Blocking calls offloaded (spawn_blocking)",
             Group::IdleAndMemory => "Wake-up, idle CPU and memory",
         }
     }
@@ -39,6 +41,7 @@ impl Group {
             Group::Throughput => "throughput",
             Group::ForkJoin => "fork_join",
             Group::TokioShapes => "tokio_shapes",
+            Group::Blocking => "blocking",
             Group::IdleAndMemory => "idle_and_memory",
         }
     }
@@ -162,6 +165,8 @@ pub enum Workload {
     PingPong,
     YieldMany,
     ChainedSpawn,
+    BlockingOffload,
+    BlockingMixed,
     WakeUp,
     IdleCpu,
     HeapPerJob,
@@ -199,6 +204,8 @@ impl Workload {
             Workload::PingPong,
             Workload::YieldMany,
             Workload::ChainedSpawn,
+            Workload::BlockingOffload,
+            Workload::BlockingMixed,
             Workload::WakeUp,
             Workload::IdleCpu,
             Workload::HeapPerJob,
@@ -347,6 +354,28 @@ impl Workload {
                     .title(format!("chained_spawn, {} long", count(sizes.chain)))
                     .about("each job queues the next: handing one job from worker to worker"),
             ],
+            Workload::BlockingOffload => vec![
+                row("blocking_offload", Blocking, "ms")
+                    .title(format!(
+                        "{} x sleep({} ms) offloaded",
+                        BLOCKING_CALLS,
+                        BLOCKING_NAP.as_millis()
+                    ))
+                    .about("blocking calls queued by a job on the pool onto its blocking threads")
+                    .goal_for(LEVEL_2, Goal::VsPeer("tokio", 1.1)),
+            ],
+            Workload::BlockingMixed => vec![
+                row("blocking_mixed", Blocking, "ms")
+                    .title(format!(
+                        "{} x sleep({} ms) offloaded + {} tasks of {} ms CPU",
+                        MIXED_CALLS,
+                        MIXED_NAP.as_millis(),
+                        MIXED_CPU_TASKS,
+                        MIXED_CPU.as_millis()
+                    ))
+                    .about("blocking calls offloaded while CPU tasks run on the workers")
+                    .goal_for(LEVEL_2, Goal::VsPeer("tokio", 1.1)),
+            ],
             Workload::WakeUp => vec![
                 row("wakeup_p50", IdleAndMemory, "us")
                     .title(format!("wake-up latency, p50 of {}", sizes.wakeup_samples))
@@ -457,6 +486,18 @@ impl Workload {
             Workload::ChainedSpawn => {
                 native(tokio_shapes::chained_spawn(pool, sizes.chain), sizes.chain)
             }
+            Workload::BlockingOffload => millis(Timed::native(blocking::offload_sleeps(
+                pool,
+                BLOCKING_CALLS,
+                BLOCKING_NAP,
+            )?)),
+            Workload::BlockingMixed => millis(Timed::native(blocking::mixed(
+                pool,
+                MIXED_CALLS,
+                MIXED_NAP,
+                MIXED_CPU_TASKS,
+                MIXED_CPU,
+            )?)),
             Workload::WakeUp => {
                 let mut samples: Vec<Duration> = (0..sizes.wakeup_samples)
                     .map(|_| wakeup::sample(pool, sizes.wakeup_idle))
@@ -519,6 +560,15 @@ impl Workload {
 fn scope_tasks(tasks: usize) -> usize {
     tasks / 2
 }
+
+/// The blocking rows' shapes: the same in every mode, since their time is
+/// mostly the naps.
+const BLOCKING_CALLS: usize = 100;
+const BLOCKING_NAP: Duration = Duration::from_millis(10);
+const MIXED_CALLS: usize = 40;
+const MIXED_NAP: Duration = Duration::from_millis(50);
+const MIXED_CPU_TASKS: usize = 400;
+const MIXED_CPU: Duration = Duration::from_millis(2);
 
 fn nanos_per(elapsed: Duration, count: usize) -> f64 {
     elapsed.as_nanos() as f64 / count.max(1) as f64

@@ -5,6 +5,7 @@
 //! a stand-in instead of the contender's native way, it says so with a
 //! [`Via`].
 
+pub mod blocking;
 pub mod fan_out;
 pub mod fork_join;
 pub mod heap;
