@@ -1,9 +1,7 @@
 //! Configuring and starting a pool.
 
-use super::job::JobRef;
-use super::queue::Worker;
-use super::registry::{PanicHandler, Registry, ThreadHook, WorkerQueues};
-use super::worker::{self, Startup, WorkerStart};
+use super::registry::{PanicHandler, Registry, ThreadHook};
+use super::worker::{self, OwnQueues, Startup, WorkerStart};
 use super::{ThreadPool, global};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::sync::{Arc, thread};
@@ -314,22 +312,14 @@ impl Builder {
             panic_handler,
         } = self;
 
-        let queues: Vec<(Worker<JobRef>, Worker<JobRef>)> = (0..threads)
-            .map(|_| (Worker::new_lifo(), Worker::new_fifo()))
-            .collect();
-        let stealers = queues
-            .iter()
-            .map(|(deque, later)| WorkerQueues {
-                now: deque.stealer(),
-                later: later.stealer(),
-            })
-            .collect();
+        let queues: Vec<OwnQueues> = (0..threads).map(|_| OwnQueues::new()).collect();
+        let stealers = queues.iter().map(OwnQueues::stealers).collect();
         let registry = Arc::new(Registry::new(stealers, panic_handler, on_thread_stop));
         let startup = Arc::new(Startup::default());
 
         let mut handles = Vec::with_capacity(threads);
         let mut spawn_error = None;
-        for (index, (deque, later)) in queues.into_iter().enumerate() {
+        for (index, queues) in queues.into_iter().enumerate() {
             let name = match thread_name_for(&mut thread_name, index) {
                 Ok(name) => name,
                 Err(kind) => {
@@ -343,8 +333,7 @@ impl Builder {
             }
             let start = WorkerStart {
                 index,
-                deque,
-                later,
+                queues,
                 startup: startup.clone(),
                 on_start: on_thread_start.clone(),
             };

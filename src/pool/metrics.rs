@@ -28,7 +28,8 @@ use crate::sync::Ordering;
 pub struct Metrics {
     /// Worker threads in the pool.
     pub threads: usize,
-    /// Jobs waiting in the injector and in the workers' deques right now.
+    /// Jobs waiting in every queue right now (the injector, the woken
+    /// queue, and each worker's own queues).
     pub queued: usize,
     /// Queue entries the workers have run: level-1 jobs, and task runs and
     /// polls. A task joined before it started runs inline on the joining
