@@ -25,9 +25,13 @@
 //! gets at least one turn in every `WOKEN_BURST + 1` jobs a worker takes
 //! from the shared queues.
 //!
-//! 1. Every [`INJECTOR_INTERVAL`] jobs, the shared queues first, so that
-//!    woken and outside work never starve behind a worker that keeps
-//!    feeding its own deque.
+//! 1. Every [`INJECTOR_INTERVAL`] jobs, the shared queues first. If they
+//!    held work, a *turn* begins: for up to [`OUTSIDE_TURN`] jobs, or until
+//!    the shared queues are empty, they come before the jobs that were on
+//!    the deque when the turn began, so that woken and outside work never
+//!    starve behind a worker that keeps feeding its own deque. Jobs the
+//!    worker spawns during the turn still come first (newest first): a
+//!    job's own spawns run right after it, in or out of a turn.
 //! 2. After [`LATER_INTERVAL`] jobs taken without looking at its later
 //!    queue, that queue first, so that yielded work never starves either.
 //! 3. Its own deque, newest job first: the job pushed last is the one whose
@@ -70,6 +74,14 @@ use std::task::{Wake, Waker};
 /// two indices) and an outside job waits behind this many local ones.
 pub(super) const INJECTOR_INTERVAL: u32 = 17;
 
+/// How many jobs from the shared queues a worker takes, at most, ahead of
+/// the older jobs on its deque after a periodic look found work there (a
+/// turn, step 1 of the module doc): the most those jobs wait per look.
+/// Large, so that a flood of outside work drains in submission order while
+/// a worker's own long-running stream (a chain of jobs that each spawn the
+/// next) waits; the worker's new spawns do not wait for it.
+pub(super) const OUTSIDE_TURN: u32 = 1021;
+
 /// How many woken tasks a worker takes from the woken queue before it takes
 /// one piece of new outside work first (when there is any): the bound that
 /// keeps a storm of wake-ups from starving new work. Large enough that a
@@ -108,6 +120,11 @@ pub(crate) struct WorkerThread {
     /// Woken tasks taken since this worker last took new outside work or
     /// found the woken queue empty (see [`WOKEN_BURST`]).
     woken_streak: Cell<u32>,
+    /// In a turn (step 1 of the module doc): how many more jobs the shared
+    /// queues may still take ahead of the deque's older jobs; 0 outside one.
+    outside_turn: Cell<u32>,
+    /// In a turn: how many of the deque's jobs are older than the turn.
+    turn_floor: Cell<usize>,
     /// Jobs taken since the later queue was last looked at.
     later_waited: Cell<u32>,
     /// Inside the shutdown's quiescence hook (see [`Self::quiescence_hook`]).
@@ -228,8 +245,15 @@ impl WorkerThread {
     pub(super) fn find_work(&self) -> Option<JobRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        if tick % INJECTOR_INTERVAL == 0 {
+        let turn = self.outside_turn.get();
+        if turn > 0 {
+            if let Some(job) = self.take_in_turn(turn) {
+                return Some(job);
+            }
+        } else if tick % INJECTOR_INTERVAL == 0 {
             if let Some(job) = self.take_shared() {
+                self.outside_turn.set(OUTSIDE_TURN);
+                self.turn_floor.set(self.deque.len());
                 return Some(job);
             }
         }
@@ -247,6 +271,27 @@ impl WorkerThread {
         }
         self.later_waited.set(0);
         self.later.pop().or_else(|| self.steal_from_siblings())
+    }
+
+    /// A job in a turn: the deque's jobs newer than the turn, then the shared
+    /// queues; `None` (and the turn is over) when both are empty.
+    #[inline]
+    fn take_in_turn(&self, turn: u32) -> Option<JobRef> {
+        // Thieves take the oldest jobs: the floor sinks with them.
+        let len = self.deque.len();
+        let floor = self.turn_floor.get().min(len);
+        self.turn_floor.set(floor);
+        if len > floor {
+            if let Some(job) = self.deque.pop() {
+                return Some(job);
+            }
+        }
+        if let Some(job) = self.take_shared() {
+            self.outside_turn.set(turn - 1);
+            return Some(job);
+        }
+        self.outside_turn.set(0);
+        None
     }
 
     /// The shared queues: woken work, then new outside work, with new work
@@ -633,6 +678,8 @@ pub(super) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             tick: Cell::new(0),
             woken_streak: Cell::new(0),
+            outside_turn: Cell::new(0),
+            turn_floor: Cell::new(0),
             later_waited: Cell::new(0),
             in_quiescence_hook: Cell::new(false),
             waker: Waker::from(std::sync::Arc::new(WorkerWaker {
