@@ -77,10 +77,11 @@ pub(super) const INJECTOR_INTERVAL: u32 = 17;
 /// How many jobs from the shared queues a worker takes, at most, ahead of
 /// the older jobs on its deque after a periodic look found work there (a
 /// turn, step 1 of the module doc): the most those jobs wait per look.
-/// Large, so that a flood of outside work drains in submission order while
-/// a worker's own long-running stream (a chain of jobs that each spawn the
-/// next) waits; the worker's new spawns do not wait for it.
-pub(super) const OUTSIDE_TURN: u32 = 1021;
+/// About one injector batch, the share of outside work one look took when
+/// batches went on the deque; larger turns drain a flood of outside work
+/// faster but make the worker's own older work (the first polls of tasks it
+/// spawned, say) wait longer.
+pub(super) const OUTSIDE_TURN: u32 = 32;
 
 /// How many woken tasks a worker takes from the woken queue before it takes
 /// one piece of new outside work first (when there is any): the bound that
