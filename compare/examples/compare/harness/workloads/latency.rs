@@ -15,7 +15,6 @@
 //!   builds up: jobs that start out of submission order stretch it.
 
 use super::Unmeasured::{self, NotApplicable};
-use super::run_on;
 use super::wakeup::quantile;
 use crate::harness::contender::{AsyncSpawn, Contender};
 use crate::harness::contenders::{TaskpoolL2, Tokio};
@@ -78,10 +77,11 @@ async fn sleep_on<C: Contender>(duration: Duration) {
     }
 }
 
-/// `sleepers` async tasks, spawned on a worker, each sleep until its own
-/// deadline (spread over [`SPREAD`]), while `backlog` jobs of
-/// [`BACKLOG_JOB`] are queued from this (outside) thread at the same time.
-/// Returns how late the tasks ran after their timers were due.
+/// `sleepers` async tasks, submitted from this (outside) thread, each sleep
+/// until its own deadline (spread over [`SPREAD`]), while `backlog` jobs of
+/// [`BACKLOG_JOB`] are queued from here right after them.
+/// Returns how late the tasks ran after their deadlines, fixed when they
+/// were spawned (polled minus requested).
 ///
 /// # Errors
 ///
@@ -94,22 +94,21 @@ pub fn timers<C: Contender>(pool: &C, sleepers: usize, backlog: usize) -> Result
     let late = Arc::new(Mutex::new(Vec::with_capacity(sleepers)));
     let slept = Arc::new(CountLatch::new(sleepers));
     let started = Instant::now();
-    {
+    for i in 0..sleepers {
+        let deadline = started + FIRST + SPREAD * i as u32 / sleepers.max(1) as u32;
         let (late, slept) = (late.clone(), slept.clone());
-        run_on(pool, move || {
-            for i in 0..sleepers {
-                let deadline = started + FIRST + SPREAD * i as u32 / sleepers.max(1) as u32;
-                let (late, slept) = (late.clone(), slept.clone());
-                // Queued now; the handle is dropped, the task goes on.
-                drop(spawner.spawn(async move {
-                    let now = Instant::now();
-                    let requested = deadline.max(now);
-                    sleep_on::<C>(requested - now).await;
-                    let lateness = Instant::now().saturating_duration_since(requested);
-                    late.lock().unwrap().push(lateness);
-                    slept.count_down();
-                }));
-            }
+        // Each sleeper comes from outside, like a request: a job that
+        // spawns it on the worker that runs it (its first poll follows).
+        pool.execute(move || {
+            // Lateness counts from the deadline fixed here, so that a first
+            // poll that waited in a queue counts too. The handle is
+            // dropped; the task goes on.
+            drop(spawner.spawn(async move {
+                sleep_on::<C>(deadline.saturating_duration_since(Instant::now())).await;
+                let lateness = Instant::now().saturating_duration_since(deadline);
+                late.lock().unwrap().push(lateness);
+                slept.count_down();
+            }));
         });
     }
     let drained = Arc::new(CountLatch::new(backlog));
