@@ -184,3 +184,35 @@ fn queued_counts_jobs_a_worker_took_into_its_inbox() {
     assert_eq!(pool.metrics().queued, 0);
     assert_eq!(pool.metrics().executed, 65);
 }
+
+#[test]
+fn outside_work_runs_while_a_job_of_a_turn_keeps_spawning() {
+    // The feeding chain starts inside outside work (so during a turn of
+    // the worker's look at the shared queues, when there is one): the
+    // later outside job must still get its turn.
+    let pool = Arc::new(ThreadPool::new(1));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    fn feed(stop: Arc<std::sync::atomic::AtomicBool>) {
+        if !stop.load(std::sync::atomic::Ordering::SeqCst) {
+            taskpool::execute(move || feed(stop));
+        }
+    }
+    let gate = WorkerGate::close(&pool, 1);
+    for _ in 0..40 {
+        pool.execute(|| {});
+    }
+    {
+        let stop = stop.clone();
+        pool.execute(move || feed(stop));
+    }
+    let (sender, receiver) = std::sync::mpsc::channel();
+    for _ in 0..40 {
+        pool.execute(|| {});
+    }
+    pool.execute(move || sender.send(()).unwrap());
+    gate.open();
+    let ran = receiver.recv_timeout(support::HANG_GUARD);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(ran.is_ok(), "the outside job starved behind the chain");
+    pool.shutdown();
+}

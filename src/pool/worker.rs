@@ -30,8 +30,9 @@
 //!    the shared queues are empty, they come before the jobs that were on
 //!    the deque when the turn began, so that woken and outside work never
 //!    starve behind a worker that keeps feeding its own deque. Jobs the
-//!    worker spawns during the turn still come first (newest first): a
-//!    job's own spawns run right after it, in or out of a turn.
+//!    worker spawns during the turn still come first (newest first, and
+//!    counted against the turn): a job's own spawns run right after it, in
+//!    or out of a turn.
 //! 2. After [`LATER_INTERVAL`] jobs taken without looking at its later
 //!    queue, that queue first, so that yielded work never starves either.
 //! 3. Its own deque, newest job first: the job pushed last is the one whose
@@ -275,9 +276,13 @@ impl WorkerThread {
     }
 
     /// A job in a turn: the deque's jobs newer than the turn, then the shared
-    /// queues; `None` (and the turn is over) when both are empty.
+    /// queues; `None` (and the turn is over) when both are empty. Every job
+    /// taken counts against the turn, so a job that keeps spawning during
+    /// one cannot stretch it past [`OUTSIDE_TURN`] and keep the periodic
+    /// look (which a turn replaces) from coming.
     #[inline]
     fn take_in_turn(&self, turn: u32) -> Option<JobRef> {
+        self.outside_turn.set(turn - 1);
         // Thieves take the oldest jobs: the floor sinks with them.
         let len = self.deque.len();
         let floor = self.turn_floor.get().min(len);
@@ -287,12 +292,11 @@ impl WorkerThread {
                 return Some(job);
             }
         }
-        if let Some(job) = self.take_shared() {
-            self.outside_turn.set(turn - 1);
-            return Some(job);
+        let job = self.take_shared();
+        if job.is_none() {
+            self.outside_turn.set(0);
         }
-        self.outside_turn.set(0);
-        None
+        job
     }
 
     /// The shared queues: woken work, then new outside work, with new work
