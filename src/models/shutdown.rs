@@ -259,6 +259,32 @@ fn queued_job_wakes_a_future_before_shutdown_cancels_it() {
     });
 }
 
+/// A task woken from another thread before `shutdown` begins completes: its
+/// wake-up waits on the woken queue, which counts as queued work, so the
+/// shutdown runs it instead of cancelling it as idle.
+///
+/// Planted and not caught: `Registry::has_queued_work` not looking at the
+/// woken queue (5,203 interleavings pass): here the close wakes the worker,
+/// the quiescence hook cancels only idle futures (a woken one is not), and
+/// the terminating worker's sweep runs the woken task. The sleep model
+/// `outside_wake_wakes_a_worker_falling_asleep` catches that bug (a
+/// deadlock); this one guards the outcome users rely on.
+#[test]
+fn task_woken_before_shutdown_completes() {
+    super::model(|| {
+        let pool = ThreadPool::new(1);
+        let waiting = spawn_waiting(&pool);
+        let (flag, slot) = (waiting.flag.clone(), waiting.slot.clone());
+        thread::spawn(move || set_and_wake(&flag, &slot))
+            .join()
+            .unwrap();
+        pool.shutdown();
+        let result = waiting.task.join();
+        assert!(result.is_ok(), "woken before the shutdown, yet {result:?}");
+        assert_eq!(waiting.future_drops.get(), 1);
+    });
+}
+
 /// Never ready; its `Drop` (run by the shutdown's cancel step) spawns a
 /// task on the current worker and leaves its handle in `spawned`.
 struct SpawnOnDrop {

@@ -1,6 +1,8 @@
-//! The sleep/wake protocol of `pool/sleep.rs`: two workers, one submitter.
+//! The sleep/wake protocol of `pool/sleep.rs`: two workers, one submitter;
+//! and one worker woken through the woken queue.
 
 use super::Signal;
+use super::flag::{set_and_wake, spawn_waiting};
 use crate::ThreadPool;
 use crate::sync::Arc;
 
@@ -63,6 +65,30 @@ fn local_push_wakes_a_worker_falling_asleep() {
             signal.set();
         });
         done.wait();
+        drop(pool);
+    });
+}
+
+/// A task woken from outside while the worker falls asleep is run: the
+/// wake-up goes on the woken queue (not the injector), through the same
+/// gate and fence, and the sleeper's recheck looks at that queue too. The
+/// main thread itself wakes the task, at any point of the worker's way to
+/// sleep (or before the first poll, which then sees the flag). One worker:
+/// with two, the model takes longer than ten minutes.
+///
+/// Planted bug seen caught: `Registry::has_queued_work` not looking at the
+/// woken queue (the sleeper's recheck misses the woken task that the waker,
+/// which saw the worker still searching, did not wake it for): loom
+/// reports a deadlock. Result, `LOOM_MAX_PREEMPTIONS=2`, release: 29,838
+/// interleavings in 10 s, no failure.
+#[test]
+fn outside_wake_wakes_a_worker_falling_asleep() {
+    super::model(|| {
+        let pool = ThreadPool::new(1);
+        let waiting = spawn_waiting(&pool);
+        set_and_wake(&waiting.flag, &waiting.slot);
+        assert!(waiting.task.join().is_ok());
+        assert_eq!(waiting.future_drops.get(), 1);
         drop(pool);
     });
 }

@@ -4,10 +4,8 @@ use super::blocking::{
     BlockingConfig, BlockingSet, DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS,
 };
 use super::bound::Bound;
-use super::job::JobRef;
-use super::queue::Worker;
-use super::registry::{PanicHandler, Registry, ThreadHook, WorkerQueues};
-use super::worker::{self, Startup, WorkerStart};
+use super::registry::{PanicHandler, Registry, ThreadHook};
+use super::worker::{self, OwnQueues, Startup, WorkerStart};
 use super::{ThreadPool, global};
 use crate::error::{BuildError, BuildErrorKind};
 use crate::sync::{Arc, thread};
@@ -482,16 +480,8 @@ impl Builder {
             stack_size: stack_size.map(|bytes| bytes.max(MIN_STACK_SIZE)),
         });
 
-        let queues: Vec<(Worker<JobRef>, Worker<JobRef>)> = (0..threads)
-            .map(|_| (Worker::new_lifo(), Worker::new_fifo()))
-            .collect();
-        let stealers = queues
-            .iter()
-            .map(|(deque, later)| WorkerQueues {
-                now: deque.stealer(),
-                later: later.stealer(),
-            })
-            .collect();
+        let queues: Vec<OwnQueues> = (0..threads).map(|_| OwnQueues::new()).collect();
+        let stealers = queues.iter().map(OwnQueues::stealers).collect();
         let registry = Arc::new(Registry::new(
             stealers,
             panic_handler,
@@ -503,7 +493,7 @@ impl Builder {
 
         let mut handles = Vec::with_capacity(threads);
         let mut spawn_error = None;
-        for (index, (deque, later)) in queues.into_iter().enumerate() {
+        for (index, queues) in queues.into_iter().enumerate() {
             let named = match first_name.take() {
                 Some(name) => Ok(name),
                 None => thread_name_for(&mut thread_name, index),
@@ -521,8 +511,7 @@ impl Builder {
             }
             let start = WorkerStart {
                 index,
-                deque,
-                later,
+                queues,
                 startup: startup.clone(),
                 on_start: on_thread_start.clone(),
             };

@@ -28,12 +28,12 @@ use crate::sync::Ordering;
 pub struct Metrics {
     /// Worker threads in the pool.
     pub threads: usize,
-    /// Jobs waiting in the injector and in the workers' deques right now.
-    /// The queues are read one after the other, so while work moves
-    /// between them the sum may be a little off; with
-    /// [`max_queued`](crate::Builder::max_queued) set, it is never above
-    /// the bound's own count of queued entries, which never exceeds the
-    /// bound when only new work is submitted.
+    /// Jobs waiting in every queue right now (the injector, the woken
+    /// queue, and each worker's own queues). The queues are read one after
+    /// the other, so while work moves between them the sum may be a little
+    /// off; with [`max_queued`](crate::Builder::max_queued) set, it is never
+    /// above the bound's own count of queued entries, which never exceeds
+    /// the bound when only new work is submitted.
     pub queued: usize,
     /// Queue entries the workers have run: level-1 jobs, and task runs and
     /// polls. A task joined before it started runs inline on the joining

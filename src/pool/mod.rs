@@ -28,7 +28,7 @@
 //! |---|---|
 //! | `builder.rs` | [`Builder`], starting the threads |
 //! | `job.rs` | [`JobRef`], the one type-erased job |
-//! | `queue.rs` | the injector and deques (crossbeam's, or a loom stand-in) |
+//! | `queue.rs` | the shared and per-worker queues (crossbeam's, or a loom stand-in) |
 //! | `registry.rs` | what the workers share: queues, sleep state, hooks, counters |
 //! | `worker.rs` | a worker's find-work loop and its thread-local |
 //! | `blocking.rs` | the elastic set of blocking threads beside the workers |
@@ -625,10 +625,14 @@ fn outside_worker<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Submit {
     /// New work (a level-1 job, a new task): refused once shutdown began,
-    /// unless submitted from one of the pool's own workers.
+    /// unless submitted from one of the pool's own workers. From outside,
+    /// it goes on the injector, and a worker starts such work in the order
+    /// it was submitted.
     New,
     /// Work the pool accepted already (a woken task): refused only once the
-    /// pool terminated.
+    /// pool terminated. From outside, it goes on the woken queue, which the
+    /// workers take ahead of new work from the injector (within the bound
+    /// `worker.rs` documents).
     Wake,
     /// Accepted work that yields: behind the work already queued, so that
     /// the rest runs first (on a worker, its later queue; see `worker.rs`).
@@ -638,7 +642,8 @@ pub(crate) enum Submit {
 
 /// Queues `job` on `registry`'s pool. On one of its own workers, the job goes
 /// on that worker's deque (its later queue for [`Submit::Yield`]) and is
-/// always accepted. From elsewhere it goes on the injector, and is refused
+/// always accepted. From elsewhere it goes on the woken queue
+/// ([`Submit::Wake`]) or the injector (the others), and is refused
 /// (`Err(job)`) as [`Submit`] says.
 ///
 /// With a bound on queued work, a [`Submit::New`] job that finds the queue

@@ -1,4 +1,6 @@
-//! The work queues: one shared injector and one deque per worker.
+//! The work queues: two shared ones (the injector, for new outside work, and
+//! the woken queue, for tasks woken from outside) and three per worker (its
+//! deque, its inbox and its later queue; see `worker.rs` for their order).
 //!
 //! Normally these are crossbeam-deque's lock-free [`Injector`], [`Worker`] and
 //! [`Stealer`]. crossbeam-deque is not loom-aware: its atomics are invisible
@@ -8,7 +10,7 @@
 //! thieves take the oldest), so a model checks our protocols on top of
 //! queues whose every step loom sees:
 //!
-//! * the injector is a lock-protected `VecDeque`;
+//! * the injector and the woken queue are a lock-protected `VecDeque`;
 //! * a worker's deque is a Chase-Lev deque whose two indices are loom
 //!   atomics read and written with crossbeam-deque's orderings and fences
 //!   (0.8: `push`, `pop`, `steal`, `is_empty`, `len`). A lock would
@@ -58,6 +60,13 @@ mod model {
 
         pub(in crate::pool) fn push(&self, item: T) {
             self.0.lock().push_back(item);
+        }
+
+        pub(in crate::pool) fn steal(&self) -> Steal<T> {
+            match self.0.lock().pop_front() {
+                Some(item) => Steal::Success(item),
+                None => Steal::Empty,
+            }
         }
 
         pub(in crate::pool) fn steal_batch_and_pop(&self, dest: &Worker<T>) -> Steal<T> {

@@ -28,21 +28,23 @@ pub(crate) trait Extension: Send + Sync + 'static {
     fn as_any(&self) -> &dyn std::any::Any;
 }
 
-/// The thieves' ends of one worker's two queues (see `worker.rs`).
+/// The thieves' ends of one worker's three queues (see `worker.rs`).
 pub(super) struct WorkerQueues {
-    /// Its deque: the work it runs next, newest first.
+    /// Its deque: the work it submitted itself, newest first.
     pub(super) now: Stealer<JobRef>,
+    /// Its inbox: outside work it took from the injector, oldest first.
+    pub(super) inbox: Stealer<JobRef>,
     /// Its FIFO of yielded work, which waits behind the rest.
     pub(super) later: Stealer<JobRef>,
 }
 
 impl WorkerQueues {
     fn is_empty(&self) -> bool {
-        self.now.is_empty() && self.later.is_empty()
+        self.now.is_empty() && self.inbox.is_empty() && self.later.is_empty()
     }
 
     fn len(&self) -> usize {
-        self.now.len() + self.later.len()
+        self.now.len() + self.inbox.len() + self.later.len()
     }
 }
 
@@ -66,7 +68,11 @@ impl WorkerCounters {
 
 /// The state shared by the workers and handles of one pool.
 pub(crate) struct Registry {
+    /// New work from outside the pool, oldest first.
     pub(super) injector: Injector<JobRef>,
+    /// Tasks woken from outside the pool (a timer, another thread), which
+    /// run before new work (see `worker.rs`), oldest first.
+    pub(super) woken: Injector<JobRef>,
     pub(super) stealers: Box<[WorkerQueues]>,
     /// The bound on queued work, if `max_queued` was set (`bound.rs`).
     pub(super) bound: Option<Box<Bound>>,
@@ -107,6 +113,7 @@ impl Registry {
         let threads = stealers.len();
         Self {
             injector: Injector::new(),
+            woken: Injector::new(),
             counters: (0..threads).map(|_| CachePadded::default()).collect(),
             stealers,
             bound,
@@ -127,9 +134,11 @@ impl Registry {
         self.stealers.len()
     }
 
-    /// Pushes a job on the injector. [`Submit::New`] submissions are refused
-    /// once shutdown began; the others (work the pool already accepted, like
-    /// a woken task) only once the pool terminated.
+    /// Pushes a job submitted from outside the pool: a woken task on the
+    /// woken queue, anything else on the injector. [`Submit::New`]
+    /// submissions are refused once shutdown began; the others (work the
+    /// pool already accepted, like a woken task) only once the pool
+    /// terminated. Both queues wake a sleeper the same way (`sleep.md`).
     ///
     /// A blocking thread of this pool runs work the pool accepted, and the
     /// pool does not terminate while it does (see `blocking.rs`): what it
@@ -139,7 +148,10 @@ impl Registry {
         if let Err(Refused) = self.enter_submit(how) {
             return Err(job);
         }
-        self.injector.push(job);
+        match how {
+            Submit::Wake => self.woken.push(job),
+            Submit::New | Submit::Yield => self.injector.push(job),
+        }
         self.sleep.leave_submit(true);
         Ok(())
     }
@@ -199,7 +211,8 @@ impl Registry {
         super::blocking::is_thread_of(self)
     }
 
-    /// Takes one job from the injector, moving a batch more to `dest`.
+    /// Takes one job from the injector, moving a batch more to `dest` (a
+    /// worker's inbox, which keeps their order).
     pub(super) fn steal_from_injector(
         &self,
         dest: &super::queue::Worker<JobRef>,
@@ -213,14 +226,36 @@ impl Registry {
         }
     }
 
+    /// Takes the oldest woken task, if any. A look at the queue's two
+    /// indices first spares the fence of a steal when it is empty, which
+    /// is almost always (a stale look only delays the task to the next
+    /// look, and a sleeper's recheck looks after its fence).
+    #[inline]
+    pub(super) fn steal_woken(&self) -> Option<JobRef> {
+        if self.woken.is_empty() {
+            return None;
+        }
+        loop {
+            match self.woken.steal() {
+                Steal::Success(job) => return Some(job),
+                Steal::Empty => return None,
+                Steal::Retry => crate::sync::thread::yield_now(),
+            }
+        }
+    }
+
     /// Is any queue of the pool non-empty?
     pub(super) fn has_queued_work(&self) -> bool {
-        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+        !self.injector.is_empty()
+            || !self.woken.is_empty()
+            || self.stealers.iter().any(|s| !s.is_empty())
     }
 
     /// Jobs waiting in all queues (a snapshot; it may be stale at once).
     pub(super) fn queued(&self) -> usize {
-        self.injector.len() + self.stealers.iter().map(|s| s.len()).sum::<usize>()
+        self.injector.len()
+            + self.woken.len()
+            + self.stealers.iter().map(|s| s.len()).sum::<usize>()
     }
 
     /// Hands a panic nobody observed to the pool's panic handler, counting

@@ -162,8 +162,9 @@ enum ForHook {
 pub(super) struct SleepState {
     /// The sleep word: written by workers.
     state: CachePadded<AtomicU64>,
-    /// The gate: written by threads that push on the injector, and once
-    /// each by `close` and termination.
+    /// The gate: written by threads that push on a shared queue (the
+    /// injector or the woken queue), and once each by `close` and
+    /// termination.
     gate: CachePadded<AtomicU64>,
     idle: Mutex<Idle>,
     parkers: Box<[CachePadded<Parker>]>,
@@ -265,9 +266,10 @@ impl SleepState {
         }
     }
 
-    /// Announces a push on the injector. [`Submit::New`] submissions are
-    /// refused once the pool is closed; the others (work the pool already
-    /// accepted, like a woken task) only once it terminated.
+    /// Announces a push on a shared queue (the injector, or the woken queue
+    /// for a [`Submit::Wake`]). [`Submit::New`] submissions are refused once
+    /// the pool is closed; the others (work the pool already accepted, like
+    /// a woken task) only once it terminated.
     #[inline]
     pub(super) fn enter_submit(&self, how: Submit) -> Result<(), Refused> {
         // ORDERING: SeqCst read-modify-write of the gate; see the module doc.

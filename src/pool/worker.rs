@@ -3,28 +3,56 @@
 //!
 //! # Where a worker looks for work, in this order
 //!
-//! Each worker has two queues: its *deque*, where the work it submits goes,
-//! and its *later* queue (FIFO), where work goes that asked to wait behind
-//! the rest (a yield, `Submit::Yield`).
+//! Each worker has three queues of its own:
 //!
-//! 1. Every [`INJECTOR_INTERVAL`] jobs, the injector first (if it holds
-//!    any), so that outside submissions never starve behind a worker that
-//!    keeps feeding its own deque.
+//! * its *deque*, where the work it submits itself goes (its spawns, and
+//!   the tasks woken on it): run newest first;
+//! * its *inbox* (FIFO), where the outside work it takes from the injector
+//!   goes, a batch at a time, in submission order: run oldest first;
+//! * its *later* queue (FIFO), where work goes that asked to wait behind
+//!   the rest (a yield, `Submit::Yield`).
+//!
+//! Two queues are shared: the *woken queue*, where a task woken from
+//! outside the pool (a timer, another thread, a reactor) goes, and the
+//! *injector*, where new outside work goes. Both are FIFO.
+//!
+//! "The shared queues" below means: the woken queue, then new outside work
+//! (the inbox, then a batch from the injector), except that after
+//! [`WOKEN_BURST`] woken tasks taken since the worker last took new outside
+//! work (or found the woken queue empty), new outside work comes first,
+//! once. So woken work runs before work that never started (it holds memory,
+//! locks and deadlines), and a storm of wake-ups cannot starve new work: it
+//! gets at least one turn in every `WOKEN_BURST + 1` jobs a worker takes
+//! from the shared queues.
+//!
+//! 1. Every [`INJECTOR_INTERVAL`] jobs, the shared queues first. If they
+//!    held work, a *turn* begins: for up to [`OUTSIDE_TURN`] jobs, or until
+//!    the shared queues are empty, they come before the jobs that were on
+//!    the deque when the turn began, so that woken and outside work never
+//!    starve behind a worker that keeps feeding its own deque. Jobs the
+//!    worker spawns during the turn still come first (newest first, and
+//!    counted against the turn): a job's own spawns run right after it, in
+//!    or out of a turn.
 //! 2. After [`LATER_INTERVAL`] jobs taken without looking at its later
 //!    queue, that queue first, so that yielded work never starves either.
 //! 3. Its own deque, newest job first: the job pushed last is the one whose
 //!    data is still in cache, and depth-first order keeps a recursive
 //!    fan-out's queue short. Popping it writes no shared cache line.
-//! 4. The injector, a batch at a time: outside work waits there, and one
-//!    contended steal moves up to a batch of it into the own deque.
+//! 4. The shared queues. The woken queue is mostly empty: a look at its two
+//!    indices spares a steal's fence. Outside work comes through the inbox:
+//!    one contended steal moves up to a batch of the injector into it, and
+//!    the inbox keeps their order, so a worker starts outside submissions in
+//!    the order they were made (on a one-thread pool, exactly that order).
 //! 5. Its later queue, oldest first: yielded jobs take turns, behind all
 //!    other work the worker can see, outside work included. Keeping them on
 //!    the worker (rather than on the injector) keeps a yield off the shared
 //!    queue's contended cache lines.
-//! 6. Its siblings' queues (deque, then later queue), oldest job first,
-//!    about half of a queue at a time, starting at a random sibling: stealing
-//!    disturbs a sibling that is busy, so it comes last; the oldest job of a
-//!    fan-out is the biggest, so one steal moves the most work.
+//! 6. Its siblings' queues (deque, inbox, then later queue), oldest job
+//!    first, about half of a queue at a time, starting at a random sibling:
+//!    stealing disturbs a sibling that is busy, so it comes last; the oldest
+//!    job of a fan-out is the biggest, so one steal moves the most work. A
+//!    stolen job lands in the thief's queue of the same kind, in the same
+//!    order.
 //!
 //! A worker that finds nothing becomes a *searcher*, spins through the same
 //! order a few rounds with exponential backoff (most gaps between jobs are
@@ -33,7 +61,7 @@
 
 use super::job::{JobRef, Ran};
 use super::queue::{Steal, Stealer, Worker};
-use super::registry::{Registry, ThreadHook, WorkerCounters};
+use super::registry::{Registry, ThreadHook, WorkerCounters, WorkerQueues};
 use super::sleep::{SleepKind, Wakeup};
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
 use crate::unwind::{self, AbortIfPanic, Payload};
@@ -46,6 +74,22 @@ use std::task::{Wake, Waker};
 /// small, because the look is cheap (an `is_empty` check of the injector's
 /// two indices) and an outside job waits behind this many local ones.
 pub(super) const INJECTOR_INTERVAL: u32 = 17;
+
+/// How many jobs from the shared queues a worker takes, at most, ahead of
+/// the older jobs on its deque after a periodic look found work there (a
+/// turn, step 1 of the module doc): the most those jobs wait per look.
+/// About one injector batch, the share of outside work one look took when
+/// batches went on the deque; larger turns drain a flood of outside work
+/// faster but make the worker's own older work (the first polls of tasks it
+/// spawned, say) wait longer.
+pub(super) const OUTSIDE_TURN: u32 = 32;
+
+/// How many woken tasks a worker takes from the woken queue before it takes
+/// one piece of new outside work first (when there is any): the bound that
+/// keeps a storm of wake-ups from starving new work. Large enough that a
+/// burst of timers firing together runs ahead of a backlog; a prime, like
+/// the other intervals.
+pub(super) const WOKEN_BURST: u32 = 29;
 
 /// How many jobs a worker takes from elsewhere before it looks at its later
 /// queue first: the most a yielded job waits behind work queued after it.
@@ -71,9 +115,18 @@ pub(crate) struct WorkerThread {
     index: usize,
     registry: Arc<Registry>,
     deque: Worker<JobRef>,
+    inbox: Worker<JobRef>,
     later: Worker<JobRef>,
     rng: Cell<u64>,
     tick: Cell<u32>,
+    /// Woken tasks taken since this worker last took new outside work or
+    /// found the woken queue empty (see [`WOKEN_BURST`]).
+    woken_streak: Cell<u32>,
+    /// In a turn (step 1 of the module doc): how many more jobs the shared
+    /// queues may still take ahead of the deque's older jobs; 0 outside one.
+    outside_turn: Cell<u32>,
+    /// In a turn: how many of the deque's jobs are older than the turn.
+    turn_floor: Cell<usize>,
     /// Jobs taken since the later queue was last looked at.
     later_waited: Cell<u32>,
     /// Inside the shutdown's quiescence hook (see [`Self::quiescence_hook`]).
@@ -195,8 +248,15 @@ impl WorkerThread {
     pub(super) fn find_work(&self) -> Option<JobRef> {
         let tick = self.tick.get().wrapping_add(1);
         self.tick.set(tick);
-        if tick % INJECTOR_INTERVAL == 0 && !self.registry.injector.is_empty() {
-            if let Some(job) = self.registry.steal_from_injector(&self.deque) {
+        let turn = self.outside_turn.get();
+        if turn > 0 {
+            if let Some(job) = self.take_in_turn(turn) {
+                return Some(job);
+            }
+        } else if tick % INJECTOR_INTERVAL == 0 {
+            if let Some(job) = self.take_shared() {
+                self.outside_turn.set(OUTSIDE_TURN);
+                self.turn_floor.set(self.deque.len());
                 return Some(job);
             }
         }
@@ -209,15 +269,72 @@ impl WorkerThread {
                 return Some(job);
             }
         }
-        if let Some(job) = self
-            .deque
-            .pop()
-            .or_else(|| self.registry.steal_from_injector(&self.deque))
-        {
+        if let Some(job) = self.deque.pop().or_else(|| self.take_shared()) {
             return Some(job);
         }
         self.later_waited.set(0);
         self.later.pop().or_else(|| self.steal_from_siblings())
+    }
+
+    /// A job in a turn: the deque's jobs newer than the turn, then the shared
+    /// queues; `None` (and the turn is over) when both are empty. Every job
+    /// taken counts against the turn, so a job that keeps spawning during
+    /// one cannot stretch it past [`OUTSIDE_TURN`] and keep the periodic
+    /// look (which a turn replaces) from coming.
+    #[inline]
+    fn take_in_turn(&self, turn: u32) -> Option<JobRef> {
+        self.outside_turn.set(turn - 1);
+        // Thieves take the oldest jobs: the floor sinks with them.
+        let len = self.deque.len();
+        let floor = self.turn_floor.get().min(len);
+        self.turn_floor.set(floor);
+        if len > floor {
+            if let Some(job) = self.deque.pop() {
+                return Some(job);
+            }
+        }
+        let job = self.take_shared();
+        if job.is_none() {
+            self.outside_turn.set(0);
+        }
+        job
+    }
+
+    /// The shared queues: woken work, then new outside work, with new work
+    /// first once after [`WOKEN_BURST`] woken tasks (see the module doc).
+    #[inline]
+    fn take_shared(&self) -> Option<JobRef> {
+        let streak = self.woken_streak.get();
+        if streak < WOKEN_BURST {
+            if let Some(job) = self.registry.steal_woken() {
+                self.woken_streak.set(streak + 1);
+                return Some(job);
+            }
+            // Nothing woken waits: the row is over.
+            self.woken_streak.set(0);
+            return self.take_new();
+        }
+        if let Some(job) = self.take_new() {
+            self.woken_streak.set(0);
+            return Some(job);
+        }
+        // No new work waits, so none starves: a new row begins.
+        let job = self.registry.steal_woken();
+        self.woken_streak.set(u32::from(job.is_some()));
+        job
+    }
+
+    /// New outside work, in submission order: the inbox, then a batch from
+    /// the injector through the inbox.
+    #[inline]
+    fn take_new(&self) -> Option<JobRef> {
+        if let Some(job) = self.inbox.pop() {
+            return Some(job);
+        }
+        if self.registry.injector.is_empty() {
+            return None;
+        }
+        self.registry.steal_from_injector(&self.inbox)
     }
 
     fn steal_from_siblings(&self) -> Option<JobRef> {
@@ -235,11 +352,17 @@ impl WorkerThread {
                     continue;
                 }
                 let queues = &stealers[victim];
-                // Its deque into this one's deque, its yielded jobs into this
-                // one's later queue: each keeps its place. A later queue is
-                // mostly empty: a look at its two indices spares the fence of
+                // Each queue into this one's queue of the same kind, so
+                // each job keeps its place. An inbox or a later queue is
+                // often empty: a look at its two indices spares the fence of
                 // a steal (a stale look only delays that steal).
                 let steal = match self.steal_batch(&queues.now, &self.deque) {
+                    Steal::Empty if !queues.inbox.is_empty() => {
+                        self.steal_batch(&queues.inbox, &self.inbox)
+                    }
+                    steal => steal,
+                };
+                let steal = match steal {
                     Steal::Empty if !queues.later.is_empty() => {
                         self.steal_batch(&queues.later, &self.later)
                     }
@@ -315,10 +438,11 @@ impl WorkerThread {
     /// wake [`waker`](Self::waker), or this worker may sleep through it.
     ///
     /// While it waits, the worker is *blocked*: counted as asleep inside a
-    /// job, so the pool does not terminate under it. It runs any queued job
-    /// (its own deque first, so its own children come first, then the
-    /// injector, then its siblings): refusing outside work here could leave
-    /// a one-thread pool with nobody to run the job the wait depends on.
+    /// job, so the pool does not terminate under it. It runs any queued job,
+    /// in the find-work order (its own deque first, so its own children come
+    /// first, then the shared queues, then its siblings): refusing outside
+    /// work here could leave a one-thread pool with nobody to run the job
+    /// the wait depends on.
     pub(crate) fn wait_until(&self, done: impl Fn() -> bool) {
         // User code in here runs under `catch` (`execute`, the hook); a panic
         // that gets out is ours, and would leave this worker registered as
@@ -489,11 +613,37 @@ impl Startup {
     }
 }
 
+/// The owner's ends of one worker's three queues (see the module doc); the
+/// thieves' ends are its [`WorkerQueues`] in the registry.
+pub(super) struct OwnQueues {
+    deque: Worker<JobRef>,
+    inbox: Worker<JobRef>,
+    later: Worker<JobRef>,
+}
+
+impl OwnQueues {
+    pub(super) fn new() -> Self {
+        Self {
+            deque: Worker::new_lifo(),
+            inbox: Worker::new_fifo(),
+            later: Worker::new_fifo(),
+        }
+    }
+
+    /// The thieves' ends, for the registry.
+    pub(super) fn stealers(&self) -> WorkerQueues {
+        WorkerQueues {
+            now: self.deque.stealer(),
+            inbox: self.inbox.stealer(),
+            later: self.later.stealer(),
+        }
+    }
+}
+
 /// What a worker thread needs besides its registry.
 pub(super) struct WorkerStart {
     pub(super) index: usize,
-    pub(super) deque: Worker<JobRef>,
-    pub(super) later: Worker<JobRef>,
+    pub(super) queues: OwnQueues,
     pub(super) startup: Arc<Startup>,
     pub(super) on_start: Option<std::sync::Arc<ThreadHook>>,
 }
@@ -511,8 +661,11 @@ pub(super) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
     );
     let WorkerStart {
         index,
-        deque,
-        later,
+        queues: OwnQueues {
+            deque,
+            inbox,
+            later,
+        },
         startup,
         on_start,
     } = start;
@@ -526,9 +679,13 @@ pub(super) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
             index,
             registry: registry.clone(),
             deque,
+            inbox,
             later,
             rng: Cell::new(0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1)),
             tick: Cell::new(0),
+            woken_streak: Cell::new(0),
+            outside_turn: Cell::new(0),
+            turn_floor: Cell::new(0),
             later_waited: Cell::new(0),
             in_quiescence_hook: Cell::new(false),
             waker: Waker::from(std::sync::Arc::new(WorkerWaker {

@@ -238,6 +238,13 @@ impl ThreadPool {
     /// thread. At shutdown, a future still waiting for a wake-up when the
     /// queues run dry is cancelled.
     ///
+    /// Woken work runs before work that never started. A task woken from
+    /// outside the pool (by a timer, another thread, a reactor) is taken by
+    /// the workers ahead of new submissions from outside: each worker takes
+    /// at most 29 woken tasks in a row before one piece of new work, so a
+    /// storm of wake-ups cannot starve new work. A task woken on one of the
+    /// pool's workers goes on that worker's own queue.
+    ///
     /// # Examples
     ///
     /// ```

@@ -6,8 +6,8 @@ use crate::context::Context;
 use crate::harness::contender::Contender;
 use crate::harness::contenders::{TaskpoolL1, TaskpoolL2};
 use crate::harness::workloads::{
-    Timed, Unmeasured, Via, blocking, fan_out, fork_join, heap, idle_cpu, scope, spawn_join,
-    submit, tokio_shapes, wakeup,
+    Timed, Unmeasured, Via, blocking, fan_out, fork_join, heap, idle_cpu, latency, scope,
+    spawn_join, submit, tokio_shapes, wakeup,
 };
 use std::time::Duration;
 
@@ -167,6 +167,9 @@ pub enum Workload {
     ChainedSpawn,
     BlockingOffload,
     BlockingMixed,
+    TimersBehindBacklog,
+    TimersIdle,
+    QueueWait,
     WakeUp,
     IdleCpu,
     HeapPerJob,
@@ -206,6 +209,9 @@ impl Workload {
             Workload::ChainedSpawn,
             Workload::BlockingOffload,
             Workload::BlockingMixed,
+            Workload::TimersBehindBacklog,
+            Workload::TimersIdle,
+            Workload::QueueWait,
             Workload::WakeUp,
             Workload::IdleCpu,
             Workload::HeapPerJob,
@@ -376,6 +382,52 @@ impl Workload {
                     .about("blocking calls offloaded while CPU tasks run on the workers")
                     .goal_for(LEVEL_2, Goal::VsPeer("tokio", 1.1)),
             ],
+            // Latency under load: woken work first, outside work in order.
+            Workload::TimersBehindBacklog => vec![
+                row("timers_backlog_p50", IdleAndMemory, "us")
+                    .title(format!(
+                        "timer lateness behind a backlog, p50 of {TIMER_SLEEPERS} sleeps"
+                    ))
+                    .about(
+                        "async sleeps due while outside jobs of 50 us keep every worker busy: \
+                         polled minus requested",
+                    ),
+                row("timers_backlog_p99", IdleAndMemory, "us")
+                    .title(format!(
+                        "timer lateness behind a backlog, p99 of {TIMER_SLEEPERS} sleeps"
+                    ))
+                    .about("the same, at its latest: a woken task waiting out the backlog")
+                    .goal_for(LEVEL_2, Goal::VsPeer("tokio", 1.0))
+                    .indented(),
+            ],
+            Workload::TimersIdle => vec![
+                row("timers_idle_p50", IdleAndMemory, "us")
+                    .title(format!(
+                        "timer lateness, no backlog, p50 of {TIMER_SLEEPERS} sleeps"
+                    ))
+                    .about("the same sleeps on a pool with nothing else to do: the timer alone"),
+                row("timers_idle_p99", IdleAndMemory, "us")
+                    .title(format!(
+                        "timer lateness, no backlog, p99 of {TIMER_SLEEPERS} sleeps"
+                    ))
+                    .about("the same, at its latest")
+                    .indented(),
+            ],
+            Workload::QueueWait => vec![
+                row("queue_wait_p50", IdleAndMemory, "us")
+                    .title(format!(
+                        "queue wait, steady outside stream, p50 of {}",
+                        count(queue_wait_bursts(sizes) * latency::STREAM_BURST)
+                    ))
+                    .about(
+                        "one outside thread submits 8 jobs of 25 us every 1 ms: submit to start",
+                    ),
+                row("queue_wait_p99", IdleAndMemory, "us")
+                    .title("queue wait, steady outside stream, p99".into())
+                    .about("the same, at its slowest: jobs started out of submission order")
+                    .goal_for(LEVEL_1, Goal::VsPeer("rayon", 1.0))
+                    .indented(),
+            ],
             Workload::WakeUp => vec![
                 row("wakeup_p50", IdleAndMemory, "us")
                     .title(format!("wake-up latency, p50 of {}", sizes.wakeup_samples))
@@ -498,6 +550,15 @@ impl Workload {
                 MIXED_CPU_TASKS,
                 MIXED_CPU,
             )?)),
+            Workload::TimersBehindBacklog | Workload::TimersIdle => {
+                let backlog = match self {
+                    Workload::TimersBehindBacklog => latency::backlog_for(context.threads),
+                    _ => 0,
+                };
+                let tail = latency::timers(pool, TIMER_SLEEPERS, backlog)?;
+                micros_tail(tail)
+            }
+            Workload::QueueWait => micros_tail(latency::queue_wait(pool, queue_wait_bursts(sizes))),
             Workload::WakeUp => {
                 let mut samples: Vec<Duration> = (0..sizes.wakeup_samples)
                     .map(|_| wakeup::sample(pool, sizes.wakeup_idle))
@@ -569,6 +630,21 @@ const MIXED_CALLS: usize = 40;
 const MIXED_NAP: Duration = Duration::from_millis(50);
 const MIXED_CPU_TASKS: usize = 400;
 const MIXED_CPU: Duration = Duration::from_millis(2);
+
+/// Async sleeps per run of the timer rows.
+const TIMER_SLEEPERS: usize = 200;
+
+/// Bursts of the queue-wait row's stream: 1.5 s of it, a sixth in `--quick`.
+fn queue_wait_bursts(sizes: &crate::context::Sizes) -> usize {
+    sizes.wakeup_samples * 5
+}
+
+fn micros_tail(tail: latency::Tail) -> Measured {
+    Measured {
+        values: vec![tail.p50.as_secs_f64() * 1e6, tail.p99.as_secs_f64() * 1e6],
+        via: Via::Native,
+    }
+}
 
 fn nanos_per(elapsed: Duration, count: usize) -> f64 {
     elapsed.as_nanos() as f64 / count.max(1) as f64

@@ -10,6 +10,7 @@ pub mod fan_out;
 pub mod fork_join;
 pub mod heap;
 pub mod idle_cpu;
+pub mod latency;
 pub mod scope;
 pub mod spawn_join;
 pub mod submit;
