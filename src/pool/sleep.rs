@@ -196,20 +196,18 @@ impl SleepState {
     }
 
     pub(super) fn snapshot(&self) -> SleepWord {
-        // ORDERING: SeqCst, like every access to the word that the protocol
-        // reasons about (see the module doc); off the submit path.
+        // ORDERING: (S) in the module doc's "Orderings".
         SleepWord(self.state.load(Ordering::SeqCst))
     }
 
     pub(super) fn gate(&self) -> Gate {
-        // ORDERING: SeqCst, as in `snapshot`: a sleeper reads the gate after
-        // its fence, and termination is read after a park.
+        // ORDERING: (S).
         Gate(self.gate.load(Ordering::SeqCst))
     }
 
     /// How many times workers parked, and were woken, since the pool started.
     pub(super) fn counts(&self) -> (u64, u64) {
-        // ORDERING: Relaxed: statistics for `metrics`.
+        // ORDERING: (R).
         (
             self.parks.load(Ordering::Relaxed),
             self.wakeups.load(Ordering::Relaxed),
@@ -218,7 +216,7 @@ impl SleepState {
 
     /// A worker that found no work starts looking for it.
     pub(super) fn start_searching(&self) {
-        // ORDERING: SeqCst read-modify-write of the word; see the module doc.
+        // ORDERING: (S).
         self.state.fetch_add(SEARCHING_ONE, Ordering::SeqCst);
     }
 
@@ -228,12 +226,11 @@ impl SleepState {
     /// Waking one unconditionally would put a second wake-up on the path of
     /// every lone job that arrives at an idle pool.
     pub(super) fn stop_searching(&self, more_work: impl FnOnce() -> bool) {
-        // ORDERING: SeqCst read-modify-write of the sleep word.
+        // ORDERING: (S).
         let before = SleepWord(self.state.fetch_sub(SEARCHING_ONE, Ordering::SeqCst));
         debug_assert!(before.searching() > 0, "stop_searching without searching");
         if before.searching() == 1 && before.sleeping() > 0 {
-            // ORDERING: pairs with a pusher's fence (Dekker): either it saw
-            // us stop searching and woke a sleeper itself, or we see its push.
+            // ORDERING: (L).
             fence(Ordering::SeqCst);
             if more_work() {
                 self.wake_one();
@@ -244,8 +241,7 @@ impl SleepState {
     /// A worker pushed on its own deque: wake a sleeper if nobody searches.
     #[inline]
     pub(super) fn notify_pushed_locally(&self) {
-        // ORDERING: pairs with the fence after a sleeper's registration
-        // (Dekker): either we see the sleeper, or its recheck sees our push.
+        // ORDERING: (D), the pusher's side.
         fence(Ordering::SeqCst);
         let now = SleepWord(self.state.load(Ordering::Relaxed));
         if now.needs_wake() {
@@ -258,8 +254,7 @@ impl SleepState {
     /// `WorkerThread::push_for_join` for why that is enough).
     #[inline]
     pub(super) fn notify_pushed_for_join(&self) {
-        // ORDERING: Relaxed, with no fence: see `push_for_join` for why a
-        // missed sleeper costs parallelism only.
+        // ORDERING: (J).
         let now = SleepWord(self.state.load(Ordering::Relaxed));
         if now.needs_wake() {
             self.wake_one();
@@ -272,7 +267,7 @@ impl SleepState {
     /// a woken task) only once it terminated.
     #[inline]
     pub(super) fn enter_submit(&self, how: Submit) -> Result<(), Refused> {
-        // ORDERING: SeqCst read-modify-write of the gate; see the module doc.
+        // ORDERING: (S).
         let before = Gate(self.gate.fetch_add(SUBMITTING_ONE, Ordering::SeqCst));
         if before.is_terminated() || (how == Submit::New && before.is_closed()) {
             self.leave_submit(false);
@@ -285,11 +280,9 @@ impl SleepState {
     /// wakes a sleeper if nobody searches.
     #[inline]
     pub(super) fn leave_submit(&self, pushed: bool) {
-        // ORDERING: SeqCst read-modify-write of the gate: the terminating
-        // worker's compare-exchange reads it, and with it our push.
+        // ORDERING: (S), and (T): the terminating worker reads this.
         let before = Gate(self.gate.fetch_sub(SUBMITTING_ONE, Ordering::SeqCst));
-        // ORDERING: pairs with the fence after a sleeper's registration
-        // (Dekker): either we see the sleeper, or its recheck sees our push.
+        // ORDERING: (D), the pusher's side.
         fence(Ordering::SeqCst);
         let now = SleepWord(self.state.load(Ordering::Relaxed));
         // A worker that saw this submission in flight did not declare the
@@ -303,10 +296,10 @@ impl SleepState {
     /// Begins shutdown: refuse outside submissions from now on. Returns
     /// `false` if it had already begun.
     pub(super) fn close(&self) -> bool {
-        // ORDERING: SeqCst read-modify-write of the gate.
+        // ORDERING: (S).
         let before = Gate(self.gate.fetch_or(CLOSED, Ordering::SeqCst));
-        // ORDERING: as in `leave_submit`: if everyone sleeps, wake one, so
-        // that quiescence gets evaluated.
+        // ORDERING: (D), as in `leave_submit`: if everyone sleeps, wake
+        // one, so that quiescence gets evaluated.
         fence(Ordering::SeqCst);
         let now = SleepWord(self.state.load(Ordering::Relaxed));
         if !before.is_closed() && now.needs_wake() {
@@ -348,7 +341,7 @@ impl SleepState {
     /// Stops the pool at once (a build that failed before any work existed).
     pub(super) fn terminate_now(&self) {
         let idle = self.idle.lock();
-        // ORDERING: SeqCst read-modify-write of the gate.
+        // ORDERING: (S).
         self.gate.fetch_or(CLOSED | TERMINATED, Ordering::SeqCst);
         self.unpark_all(idle);
     }
@@ -381,9 +374,7 @@ impl SleepState {
             let Some(registered) = self.register(sleeper) else {
                 return Wakeup::Terminated { sweep: false };
             };
-            // ORDERING: pairs with the fence in `notify_pushed_locally`
-            // (Dekker): either the pusher sees our registration or we see its
-            // push.
+            // ORDERING: (D), the sleeper's side.
             fence(Ordering::SeqCst);
             // Read the gate before the recheck: if it shows CLOSED, every push
             // that happened before the close is visible to the recheck (see
@@ -419,7 +410,7 @@ impl SleepState {
             }
             hook_ran_at = Some(generation);
         }
-        // ORDERING: Relaxed: a statistic.
+        // ORDERING: (R).
         self.parks.fetch_add(1, Ordering::Relaxed);
         self.parkers[index].park();
         if self.gate().is_terminated() {
@@ -443,7 +434,7 @@ impl SleepState {
             sleeper.index
         );
         idle.sleepers.push(sleeper);
-        // ORDERING: SeqCst read-modify-write of the word.
+        // ORDERING: (S).
         let before = self
             .state
             .fetch_add(sleeper.registration(), Ordering::SeqCst);
@@ -517,9 +508,7 @@ impl SleepState {
         if !gate.is_closed() || gate.submitting() != 0 {
             return Terminate::Park;
         }
-        // ORDERING: SeqCst compare-exchange of the gate: on success it read
-        // the last `leave_submit`, so this worker's sweep sees its push; a
-        // later `enter_submit` reads TERMINATED and is refused.
+        // ORDERING: (T).
         let swapped = self.gate.compare_exchange(
             gate.0,
             gate.0 | TERMINATED,
@@ -545,7 +534,7 @@ impl SleepState {
     /// counts the change of generation. `idle` is the held idle lock.
     fn unregister(&self, idle: &mut Idle, sleeper: Sleeper) {
         idle.generation += 1;
-        // ORDERING: SeqCst read-modify-write of the word.
+        // ORDERING: (S).
         self.state
             .fetch_sub(sleeper.registration(), Ordering::SeqCst);
     }
