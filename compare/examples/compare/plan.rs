@@ -233,7 +233,15 @@ impl Workload {
                         count(sizes.jobs)
                     ))
                     .about("jobs queued from one outside thread: injector + wake-up")
-                    .goal_for(LEVEL_1, Goal::VsBestPeer(0.7)),
+                    .goal_for(LEVEL_1, Goal::VsBestPeer(0.3))
+                    .goal_for(
+                        LEVEL_2,
+                        Goal::VsOtherRow {
+                            row: "fire_and_forget",
+                            column: LEVEL_1,
+                            limit: 2.0,
+                        },
+                    ),
             ],
             Workload::Contention { submitters } => {
                 let (id, all) = match submitters {
@@ -264,7 +272,7 @@ impl Workload {
                         Goal::VsOtherRow {
                             row: "fire_and_forget",
                             column: LEVEL_1,
-                            limit: 1.5,
+                            limit: 3.0,
                         },
                     ),
             ],
@@ -275,7 +283,15 @@ impl Workload {
                         sizes.fan_out_levels
                     ))
                     .about("a tree of jobs queueing their children: deques, stealing")
-                    .goal_for(LEVEL_1, Goal::VsPeer("rayon", 1.0)),
+                    .goal_for(LEVEL_1, Goal::VsPeer("rayon", 0.5))
+                    .goal_for(
+                        LEVEL_2,
+                        Goal::VsOtherRow {
+                            row: "nested_fan_out",
+                            column: LEVEL_1,
+                            limit: 2.0,
+                        },
+                    ),
             ],
             Workload::FibNoCutoff => vec![
                 row("fib_no_cutoff", ForkJoin, "ms")
@@ -285,7 +301,7 @@ impl Workload {
                         "slower than serial on purpose: a fork per call of a function this small \
                          measures per-task overhead, not speed-up",
                     )
-                    .goal(Goal::VsPeer("rayon", 1.5)),
+                    .goal(Goal::VsPeer("rayon", 1.0)),
             ],
             Workload::FibCutoff => vec![
                 row("fib_cutoff", ForkJoin, "ms")

@@ -12,12 +12,13 @@
 //! | fork-join `join(a, b)`, on a worker | [`Contender::fork_join`] | taskpool L2, rayon |
 //! | spawn a future and await it, on a worker | [`Contender::async_spawn`] | taskpool L2, tokio |
 //!
-//! Beyond these, taskpool's level 2 also has `cancel_after` (one deadline
-//! per task, which a later call replaces), waits across pools, a result that
-//! is handed out once, and `spawn_with_token`, whose cancellation drops a
-//! still-queued task at once; no workload measures them yet. It has no
-//! `scope`, no parallel loops, no `spawn_blocking`, no bounded queues and no
-//! task sets, so no capability asks for those.
+//! The structured, blocking and latency rows (`workloads/scope.rs`,
+//! `loops.rs`, `blocking.rs`, `latency.rs`) compare taskpool with the one
+//! peer that has the same thing (rayon's `scope` and parallel iterators,
+//! tokio's `spawn_blocking` and timers): they tell the contenders apart by
+//! type instead of asking a capability, and print "n/a" for the others.
+//! taskpool's task sets, promises, cancel handles and bounded queues are
+//! not measured here.
 //!
 //! A contender without a capability names [`Unsupported`] as its type and
 //! returns `None`; `Unsupported` is an empty enum, so the types prove that
