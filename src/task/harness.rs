@@ -422,38 +422,37 @@ impl<B: Body, X: Extra> Harness<B, X> {
             extra,
             stage,
         } = *cell;
-        let mut stage = stage.into_inner();
-        let leftover = unwind::catch(|| {
-            if !state.is_complete() {
-                if !(B::CONSUMED_BY_POLL && state.is_started()) {
-                    // SAFETY: before completion, a body that no run consumed
-                    // is live.
-                    unsafe { ManuallyDrop::drop(&mut stage.body) };
+        // The common case, a stage that ended empty, skips the unwind door.
+        if !(state.is_complete() && state.is_consumed()) {
+            let mut stage = stage.into_inner();
+            let leftover = unwind::catch(|| {
+                if !state.is_complete() {
+                    if !(B::CONSUMED_BY_POLL && state.is_started()) {
+                        // SAFETY: before completion, a body that no run
+                        // consumed is live.
+                        unsafe { ManuallyDrop::drop(&mut stage.body) };
+                    }
+                    return None;
                 }
-                return None;
-            }
-            if state.is_consumed() {
-                return None;
-            }
-            match state.outcome() {
-                // SAFETY: the outcome says which field is live.
-                Some(Outcome::Value) => unsafe { ManuallyDrop::drop(&mut stage.value) },
-                Some(Outcome::Panicked) => {
-                    // SAFETY: as above.
-                    let payload = unsafe { ManuallyDrop::take(&mut stage.panic) };
-                    // A failure nobody read is dropped, not reported.
-                    return (!Failure::is_failure(&payload)).then_some(*payload);
+                match state.outcome() {
+                    // SAFETY: the outcome says which field is live.
+                    Some(Outcome::Value) => unsafe { ManuallyDrop::drop(&mut stage.value) },
+                    Some(Outcome::Panicked) => {
+                        // SAFETY: as above.
+                        let payload = unsafe { ManuallyDrop::take(&mut stage.panic) };
+                        // A failure nobody read is dropped, not reported.
+                        return (!Failure::is_failure(&payload)).then_some(*payload);
+                    }
+                    Some(Outcome::Cancelled) | None => {}
                 }
-                Some(Outcome::Cancelled) | None => {}
+                None
+            });
+            if let Some(payload) = leftover.unwrap_or_else(Some) {
+                report_panic_to(header.pool.as_ref(), payload);
             }
-            None
-        });
+        }
         let waker = header.waiter.into_inner();
-        let payloads = [
-            leftover.unwrap_or_else(Some),
-            waker.and_then(unwind::drop_caught),
-        ];
-        for payload in payloads.into_iter().flatten() {
+        if let Some(payload) = waker.and_then(unwind::drop_caught) {
             report_panic_to(header.pool.as_ref(), payload);
         }
         drop(extra);
