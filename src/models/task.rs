@@ -16,7 +16,7 @@ use crate::ThreadPool;
 ///
 /// Planted bugs seen caught (each planted in `src/task/state.rs`, run,
 /// restored): `transition_to_complete` never asking to wake the join waker
-/// (`wake_join_waker: false`): loom reports a deadlock, the joiner parked
+/// (`ToComplete::Done` instead of `WakeJoiner`): loom reports a deadlock, the joiner parked
 /// forever; `State::load` with `Relaxed` instead of `Acquire`: loom reports a
 /// causality violation (the joiner reads the output slot without seeing the
 /// worker's write).
@@ -97,7 +97,7 @@ fn cancel_races_start_then_join() {
 /// removed): the queue entry of the cancelled task never frees it; loom
 /// reports "Arc leaked" (the task's registry `Arc`).
 /// Planted and not caught, on purpose: `drop_join_interest` never asking the
-/// handle to drop the output (`drop_output: false`): `dealloc` drops an output
+/// handle to drop the output (never `DropOutput`): `dealloc` drops an output
 /// nobody consumed, so the output is still dropped exactly once; that backstop
 /// is what the model sees.
 #[test]

@@ -133,11 +133,17 @@ impl<F: FnOnce() + Send + 'static> ClosureJob<F> {
     /// `job` must have come from `ClosureJob::<F>::into_job_ref`.
     pub(super) unsafe fn into_closure(job: JobRef) -> F {
         let (_, data) = job.into_parts();
-        Self::take(data)
+        // SAFETY: forwarded: `into_job_ref` made the word, used once here.
+        unsafe { Self::take(data) }
     }
 
     /// Moves the closure out of a job's word.
-    fn take(data: JobData) -> F {
+    ///
+    /// # Safety
+    ///
+    /// `data` is the word of a job made by `into_job_ref`, and is taken
+    /// once.
+    unsafe fn take(data: JobData) -> F {
         if Self::INLINE {
             // SAFETY: the word holds an `F`, written by `into_job_ref`, and
             // this is its one read.
@@ -153,7 +159,9 @@ impl<F: FnOnce() + Send + 'static> ClosureJob<F> {
     ///
     /// Called once, on a word made by `into_job_ref` with `INLINE`.
     unsafe fn run_inline(data: JobData) -> Ran {
-        Self::take(data)();
+        // SAFETY: forwarded.
+        let closure = unsafe { Self::take(data) };
+        closure();
         Ran::Work
     }
 
@@ -162,7 +170,9 @@ impl<F: FnOnce() + Send + 'static> ClosureJob<F> {
     /// Called once, on a word made by `into_job_ref` without `INLINE`.
     unsafe fn run_boxed(data: JobData) -> Ran {
         // The box is freed by `take`, before the closure runs.
-        Self::take(data)();
+        // SAFETY: forwarded.
+        let closure = unsafe { Self::take(data) };
+        closure();
         Ran::Work
     }
 }

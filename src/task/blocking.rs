@@ -19,8 +19,7 @@
 //!   [`INSTEAD`], to end the task that way.
 
 use super::Task;
-use super::raw::{Body, RawTask};
-use super::state::State;
+use super::raw::{self, Body};
 use crate::error::Cancelled;
 use crate::pool::{self, BlockingRefused, Registry, ThreadPool};
 use crate::sync::{Arc, thread_local};
@@ -82,16 +81,8 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let header = RawTask::allocate(
-        Blocking(f),
-        (),
-        State::new_scheduled(0),
-        Some(registry.clone()),
-    );
-    // SAFETY: `new_scheduled(0)` counts two references: the handle's and
-    // the queue entry's, taken here once each.
-    let (handle, entry) = unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) };
-    if let Err(refused) = pool::submit_blocking(registry, entry.into_job()) {
+    let (handle, entry) = raw::new_task(Blocking(f), (), registry.clone());
+    if let Err(refused) = pool::submit_blocking(registry, entry.into_raw_task().into_job()) {
         let (job, instead) = match refused {
             BlockingRefused::ShutDown(job) => (job, Instead::Cancel),
             BlockingRefused::NoThread(job, error) => (

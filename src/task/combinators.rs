@@ -10,8 +10,7 @@
 //! no body of its own (see `raw.rs`).
 
 use super::Task;
-use super::harness;
-use super::raw::{self, RawTask};
+use super::raw::{self, Promise, TaskRef};
 use super::wait;
 use crate::error::TaskError;
 use crate::sync::{AtomicUsize, Mutex, Ordering};
@@ -96,7 +95,7 @@ impl<T: Send + 'static, D: Deliver<T>> Wake for Input<T, D> {
 /// that right, it completes the promise as cancelled, so that nobody waits
 /// for a result that will never come.
 pub(super) struct Completer<T: Send + 'static> {
-    promise: Mutex<Option<RawTask>>,
+    promise: Mutex<Option<TaskRef<Promise<T>, ()>>>,
     _output: std::marker::PhantomData<fn() -> T>,
 }
 
@@ -118,9 +117,7 @@ impl<T: Send + 'static> Completer<T> {
         let Some(promise) = self.promise.lock().take() else {
             return false;
         };
-        // SAFETY: `promise` is the completer reference of a
-        // `new_promise::<T>()`, taken out of the `Option` exactly once.
-        unsafe { harness::fulfil(promise, result()) };
+        promise.fulfil(result());
         true
     }
 

@@ -10,8 +10,7 @@
 //! so that shutdown never waits for a timer or an outside event.
 
 use super::Task;
-use super::raw::{Async, Body, Extra, RawTask};
-use super::state::State;
+use super::raw::{self, Async, Body, Extra, Header, RawTask, TaskRef};
 use crate::pool::{Extension, Registry, Submit, WorkerThread, with_thread_waker};
 use crate::sync::{Arc, AtomicUsize, Mutex, Ordering};
 use crossbeam_utils::CachePadded;
@@ -36,7 +35,7 @@ struct LiveKey {
 }
 
 impl Extra for LiveSlot {
-    fn on_complete(&self, task: &RawTask) {
+    fn on_complete(&self, task: &Header) {
         let pool = task.pool().expect("async tasks belong to a pool");
         // ORDERING: Relaxed: written before the task was first queued, and
         // queueing publishes it.
@@ -150,7 +149,7 @@ where
     F::Output: Send + 'static,
 {
     let (task, entry) = allocate_async(registry, Async(future), LiveSlot::default());
-    entry.submit_to(registry, Submit::New);
+    entry.into_raw_task().submit_to(registry, Submit::New);
     task
 }
 
@@ -160,26 +159,15 @@ pub(crate) fn allocate_async<B, X>(
     registry: &Arc<Registry>,
     body: B,
     extra: X,
-) -> (Task<B::Output>, RawTask)
+) -> (Task<B::Output>, TaskRef<B, X>)
 where
     B: Body,
     X: AsyncExtra,
 {
     debug_assert!(!B::CONSUMED_BY_POLL, "an async body stays until dropped");
-    let header = RawTask::allocate(body, extra, State::new_scheduled(1), Some(registry.clone()));
-    // SAFETY: `new_scheduled(1)` counts three references: the handle's,
-    // the queue entry's and the live list's, taken here once each.
-    let (handle, entry, listed) = unsafe {
-        (
-            RawTask::from_raw(header),
-            RawTask::from_raw(header),
-            RawTask::from_raw(header),
-        )
-    };
+    let (handle, entry, listed) = raw::new_listed_task(body, extra, registry.clone());
     let key = live_tasks(registry).insert(listed);
-    // SAFETY: the task was allocated just above with these body and extra
-    // types.
-    let slot = unsafe { entry.extra::<B, X>() }.live_slot();
+    let slot = entry.extra().live_slot();
     // ORDERING: Relaxed: queueing the task publishes them.
     slot.shard.store(key.shard, Ordering::Relaxed);
     slot.index.store(key.index, Ordering::Relaxed);

@@ -1,127 +1,200 @@
 //! The typed side of a task: running, polling, completing, cancelling and
-//! freeing a task whose body and extra types are known. Each `Typed<B, X>`
-//! is one [`TaskVTable`]; `raw.rs` reaches this code only through it.
+//! freeing a task whose body and extra types are known.
+//!
+//! [`Harness<B, X>`] is a typed view of one task allocation, made by its one
+//! `unsafe` constructor, [`Harness::from_raw`]; everything else is a method
+//! on it. Its [`TaskVTable`] is how `raw.rs` reaches this code from a
+//! type-erased header. A harness counts no reference: each method says which
+//! reference the caller holds, and which transition handed it the stage.
 
-use super::raw::{Body, Cell, Extra, Header, Promise, RawTask, TaskVTable};
-use super::state::{Completed, Outcome, ToIdle, ToRunning};
+use super::raw::{
+    Body, Cell, Extra, Header, Promise, RawTask, Stage, TaskRef, TaskVTable, report_panic_to,
+};
+use super::state::{AfterWake, Outcome, State, ToComplete, ToCompleteReleasing, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use crate::error::{Cancelled, Failure, TaskError};
 use crate::pool::{JobData, Ran, Submit};
-use crate::unwind::{self, report_panic_here};
-use std::marker::PhantomData;
+use crate::sync::UnsafeCell;
+use crate::unwind;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
-/// Completes a promise (see `raw::new_promise`) with `result`.
-///
-/// # Safety
-///
-/// `promise` is the completer's reference from `new_promise::<T>`, used once.
-pub(crate) unsafe fn fulfil<T: Send + 'static>(promise: RawTask, result: Result<T, TaskError>) {
-    let cell = Typed::<Promise<T>, ()>::cell(&promise);
-    let outcome = match result {
-        Ok(value) => {
-            // SAFETY: a promise is RUNNING from birth and the completer owns
-            // its stage; nothing is in it yet.
-            cell.stage
-                .with_mut(|stage| unsafe { (*stage).value = ManuallyDrop::new(value) });
-            Outcome::Value
-        }
-        // A failure is stored where a panic payload goes, and told apart
-        // when it is read (`TaskError::panicked`).
-        Err(error) => match error.into_stored() {
-            Some(payload) => {
-                // SAFETY: as above.
-                cell.stage.with_mut(|stage| unsafe {
-                    (*stage).panic = ManuallyDrop::new(Box::new(payload));
-                });
-                Outcome::Panicked
+impl<T: Send + 'static> TaskRef<Promise<T>, ()> {
+    /// Completes a promise (see `raw::new_promise`) with `result`; `self`
+    /// is the completer's reference.
+    pub(crate) fn fulfil(self, result: Result<T, TaskError>) {
+        let harness = self.harness();
+        let outcome = match result {
+            Ok(value) => {
+                // SAFETY: a promise is RUNNING from birth and the completer
+                // (`self`) owns its stage; nothing is in it yet.
+                harness
+                    .stage()
+                    .with_mut(|stage| unsafe { (*stage).value = ManuallyDrop::new(value) });
+                Outcome::Value
             }
-            None => Outcome::Cancelled,
-        },
-    };
-    Typed::<Promise<T>, ()>::complete(&promise, outcome);
+            // A failure is stored where a panic payload goes, and told apart
+            // when it is read (`TaskError::panicked`).
+            Err(error) => match error.into_stored() {
+                Some(payload) => {
+                    // SAFETY: as above.
+                    harness.stage().with_mut(|stage| unsafe {
+                        (*stage).panic = ManuallyDrop::new(Box::new(payload));
+                    });
+                    Outcome::Panicked
+                }
+                None => Outcome::Cancelled,
+            },
+        };
+        // SAFETY: the completer owns the stage and just filled it as
+        // `outcome` says; `self` is its reference.
+        unsafe { harness.complete_releasing(self.into_raw_task(), outcome) };
+    }
 }
 
-/// The operations of a task with body `B` and extra `X`.
-pub(super) struct Typed<B, X>(PhantomData<(B, X)>);
+/// A typed view of a task allocation holding body `B` and extra `X`.
+pub(super) struct Harness<B: Body, X> {
+    cell: NonNull<Cell<B, X>>,
+}
 
-impl<B: Body, X: Extra> Typed<B, X> {
+impl<B: Body, X> Clone for Harness<B, X> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<B: Body, X> Copy for Harness<B, X> {}
+
+impl<B: Body, X: Extra> Harness<B, X> {
+    // Each entry but `run_from_queue` builds the harness of the task at
+    // `header`: the vtable is `Harness<B, X>`'s only for a `Cell<B, X>`, and
+    // the rest of each contract is the caller's, as the `TaskVTable` field
+    // says.
     pub(super) const VTABLE: TaskVTable = TaskVTable {
         run_from_queue: Self::run_from_queue,
         inlinable: B::INLINABLE,
-        run_claimed: Self::run_claimed,
-        take_output: Self::take_output,
-        cancel_claimed: Self::cancel_claimed,
-        on_cancel: Self::on_cancel,
-        dealloc: Self::dealloc,
+        // SAFETY: see above.
+        run_claimed: |header| unsafe { Self::from_raw(header).run_claimed() },
+        take_output: |header, dst| {
+            // SAFETY: see above.
+            let output = unsafe { Self::from_raw(header).take_output() };
+            // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`.
+            unsafe { *dst.cast::<Option<Result<B::Output, TaskError>>>() = Some(output) };
+        },
+        // SAFETY: see above.
+        cancel_claimed: |header| unsafe { Self::from_raw(header).cancel_claimed() },
+        // SAFETY: see above; the hook only reads the extra.
+        on_cancel: |header| unsafe { Self::from_raw(header).extra().on_cancel() },
+        // SAFETY: see above.
+        dealloc: |header| unsafe { Self::from_raw(header).dealloc() },
     };
 
-    pub(super) fn cell(task: &RawTask) -> &Cell<B, X> {
-        // SAFETY: the vtable is `Typed<B, X>`'s only if the allocation is a
-        // `Cell<B, X>`, whose first field is the header.
-        unsafe { task.header_ptr().cast::<Cell<B, X>>().as_ref() }
+    /// The typed view of the task at `header`.
+    ///
+    /// # Safety
+    ///
+    /// The allocation at `header` is a `Cell<B, X>`, and stays allocated
+    /// while the harness is used: the caller holds a reference, or frees the
+    /// task through it (`dealloc`).
+    pub(super) unsafe fn from_raw(header: NonNull<Header>) -> Self {
+        Harness {
+            cell: header.cast(),
+        }
+    }
+
+    fn cell(&self) -> &Cell<B, X> {
+        // SAFETY: by `from_raw`'s contract the cell is live.
+        unsafe { self.cell.as_ref() }
+    }
+
+    fn header(&self) -> &Header {
+        &self.cell().header
+    }
+
+    fn state(&self) -> &State {
+        &self.header().state
+    }
+
+    pub(super) fn extra(&self) -> &X {
+        &self.cell().extra
+    }
+
+    fn stage(&self) -> &UnsafeCell<Stage<B>> {
+        &self.cell().stage
     }
 
     /// `run_from_queue`: a queue entry (one reference) runs the task.
+    ///
+    /// # Safety
+    ///
+    /// `data` came from `RawTask::into_job` of a `Cell<B, X>` task, and is
+    /// run once.
     unsafe fn run_from_queue(data: JobData) -> Ran {
-        // SAFETY: the pool runs each `JobRef` once; this one came from
-        // `RawTask::into_job` and carries one reference.
-        let task = unsafe { RawTask::from_data(data) };
-        match task.state().transition_to_running() {
-            ToRunning::Skip { last } => {
-                // The transition released the entry's reference already.
-                let header = task.into_raw();
-                if last {
-                    // SAFETY: that was the last reference.
-                    unsafe { Self::dealloc(header) };
-                }
+        // SAFETY: forwarded: the word is the task's header and carries the
+        // entry's reference, which `entry` now holds.
+        let entry = unsafe { RawTask::from_data(data) };
+        // SAFETY: forwarded; `entry` keeps the task alive.
+        let harness = unsafe { Self::from_raw(entry.header_ptr()) };
+        match harness.state().transition_to_running() {
+            ToRunning::Skip(released) => {
+                entry.release(released);
                 return Ran::Nothing;
             }
-            ToRunning::Run { cancelled: true } => Self::cancel_owned(&task),
-            ToRunning::Run { cancelled: false } => Self::poll_owned(task),
+            // SAFETY: the transition gave us the stage, unconsumed; `entry`
+            // keeps the task alive.
+            ToRunning::Cancel => unsafe { harness.cancel_claimed() },
+            // SAFETY: as above.
+            ToRunning::Run => unsafe { harness.poll_owned(entry) },
         }
         Ran::Work
     }
 
-    /// `run_claimed`: a joiner claimed the task; it holds the handle's
-    /// reference, so no reference is consumed here.
-    unsafe fn run_claimed(task: &RawTask) {
-        let poll = Self::poll_body(task);
-        match poll {
-            Poll::Ready(outcome) => Self::complete(task, outcome),
+    /// Runs a closure task that a joiner claimed (`claim_unstarted`).
+    ///
+    /// # Safety
+    ///
+    /// The caller's claim gave it the stage, and it holds a reference.
+    unsafe fn run_claimed(self) {
+        // SAFETY: forwarded.
+        match unsafe { self.poll_body() } {
+            // SAFETY: the stage is still ours, filled as `outcome` says.
+            Poll::Ready(outcome) => unsafe { self.complete(outcome) },
             Poll::Pending => unreachable!("only closure tasks are run inline"),
         }
     }
 
-    /// Polls (or runs) the body once; the stage is ours.
-    fn poll_owned(task: RawTask) {
-        match Self::poll_body(&task) {
-            Poll::Ready(outcome) => Self::complete_owned(task, outcome),
-            Poll::Pending => match task.state().transition_to_idle() {
-                ToIdle::Idle { last } => {
-                    let header = task.into_raw();
-                    if last {
-                        // SAFETY: that was the last reference.
-                        unsafe { Self::dealloc(header) };
-                    }
-                }
-                ToIdle::Requeue => task.schedule(Submit::Yield),
-                ToIdle::Cancel => Self::cancel_owned(&task),
+    /// Polls (or runs) the body once, for the queue entry `entry`.
+    ///
+    /// # Safety
+    ///
+    /// `transition_to_running` gave `entry`'s holder the stage, unconsumed.
+    unsafe fn poll_owned(self, entry: RawTask) {
+        // SAFETY: forwarded.
+        match unsafe { self.poll_body() } {
+            // SAFETY: the stage is still ours, filled as `outcome` says.
+            Poll::Ready(outcome) => unsafe { self.complete_releasing(entry, outcome) },
+            Poll::Pending => match self.state().transition_to_idle() {
+                ToIdle::Idle(released) => entry.release(released),
+                ToIdle::Requeue => entry.schedule(Submit::Yield),
+                // SAFETY: still RUNNING: the stage is ours, the future live.
+                ToIdle::Cancel => unsafe { self.cancel_claimed() },
             },
         }
     }
 
     /// Runs the body through the unwind door; on `Ready` or a panic the
     /// body is gone and the output is in the stage.
-    fn poll_body(task: &RawTask) -> Poll<Outcome> {
-        let cell = Self::cell(task);
-        let waker = waker_ref(task);
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the stage, and the body in it is live; it holds a
+    /// reference.
+    unsafe fn poll_body(self) -> Poll<Outcome> {
+        let waker = waker_ref(self.cell.cast());
         let mut cx = Context::from_waker(&waker);
-        let polled = cell.stage.with_mut(|stage| {
-            // SAFETY: RUNNING gives us the stage; before completion the body
-            // is live.
+        let polled = self.stage().with_mut(|stage| {
+            // SAFETY: forwarded: the body is live and ours.
             let body = unsafe { &raw mut (*stage).body }.cast::<B>();
             // SAFETY: as above.
             unwind::catch(|| unsafe { B::poll(body, &mut cx) })
@@ -129,21 +202,24 @@ impl<B: Body, X: Extra> Typed<B, X> {
         let outcome = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(Ok(value))) => {
-                Self::drop_body_after_poll(task);
+                // SAFETY: the stage is ours; the body is gone after this.
+                unsafe { self.drop_body_after_poll() };
                 // SAFETY: the body is gone; the stage is ours to fill.
-                cell.stage.with_mut(|stage| unsafe {
+                self.stage().with_mut(|stage| unsafe {
                     (*stage).value = ManuallyDrop::new(value);
                 });
                 Outcome::Value
             }
             Ok(Poll::Ready(Err(Cancelled))) => {
-                Self::drop_body_after_poll(task);
+                // SAFETY: as above.
+                unsafe { self.drop_body_after_poll() };
                 Outcome::Cancelled
             }
             Err(payload) => {
-                Self::drop_body_after_poll(task);
                 // SAFETY: as above.
-                cell.stage.with_mut(|stage| unsafe {
+                unsafe { self.drop_body_after_poll() };
+                // SAFETY: as above.
+                self.stage().with_mut(|stage| unsafe {
                     (*stage).panic = ManuallyDrop::new(Box::new(payload));
                 });
                 Outcome::Panicked
@@ -153,208 +229,231 @@ impl<B: Body, X: Extra> Typed<B, X> {
     }
 
     /// After `Ready` or a panic, drops a body that polling left in place.
-    fn drop_body_after_poll(task: &RawTask) {
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the stage; polling just ended the body.
+    unsafe fn drop_body_after_poll(self) {
         if !B::CONSUMED_BY_POLL {
-            Self::drop_body(task);
+            // SAFETY: a body that polling does not consume is still live.
+            unsafe { self.drop_body() };
         }
     }
 
     /// Drops the body in place, containing a panic in its `Drop`.
-    fn drop_body(task: &RawTask) {
-        let cell = Self::cell(task);
-        let dropped = cell.stage.with_mut(|stage| {
-            // SAFETY: the caller owns the stage and the body is live.
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the stage and the body is live.
+    unsafe fn drop_body(self) {
+        let dropped = self.stage().with_mut(|stage| {
+            // SAFETY: forwarded.
             unwind::catch(|| unsafe { ManuallyDrop::drop(&mut (*stage).body) })
         });
         if let Err(payload) = dropped {
-            task.report_panic(payload);
+            self.header().report_panic(payload);
         }
     }
 
-    /// `cancel_claimed`: the caller owns the stage of a task that has not
-    /// completed; drop its body and complete it as cancelled.
-    unsafe fn cancel_claimed(task: &RawTask) {
-        Self::cancel_owned(task)
-    }
-
-    /// Every path here owns a stage whose body was never consumed: a task
-    /// cancelled before it ran, or a future between polls.
-    fn cancel_owned(task: &RawTask) {
-        Self::drop_body(task);
-        Self::complete(task, Outcome::Cancelled);
-    }
-
-    /// Publishes the outcome in the stage and does what completion asks.
-    /// Publishes the outcome in the stage, does what completion asks, and
-    /// releases `task`, the completer's own reference, in the same step
-    /// when it can.
-    fn complete_owned(task: RawTask, outcome: Outcome) {
-        Self::cell(&task).extra.on_complete(&task);
-        let completed =
-            task.state()
-                .transition_to_complete(outcome, true, std::mem::needs_drop::<B::Output>());
-        if completed.released {
-            let header = task.into_raw();
-            if completed.last {
-                // SAFETY: that was the last reference.
-                unsafe { Self::dealloc(header) };
-            }
-            return;
+    /// Drops the body of a task that has not completed and completes it as
+    /// cancelled: a task cancelled before it ran, or a future between polls.
+    ///
+    /// # Safety
+    ///
+    /// The caller's transition gave it the stage, whose body was never
+    /// consumed; it holds a reference.
+    unsafe fn cancel_claimed(self) {
+        // SAFETY: forwarded.
+        unsafe {
+            self.drop_body();
+            self.complete(Outcome::Cancelled);
         }
-        Self::finish_completion(&task, outcome, completed);
     }
 
     /// Publishes the outcome in the stage and does what completion asks;
     /// the caller's reference is borrowed (a joiner running the task inline,
     /// a canceller).
-    fn complete(task: &RawTask, outcome: Outcome) {
-        Self::cell(task).extra.on_complete(task);
-        let completed = task.state().transition_to_complete(
-            outcome,
-            false,
-            std::mem::needs_drop::<B::Output>(),
-        );
-        Self::finish_completion(task, outcome, completed);
+    ///
+    /// # Safety
+    ///
+    /// The caller owns the stage, filled as `outcome` says, and holds a
+    /// reference.
+    unsafe fn complete(self, outcome: Outcome) {
+        self.extra().on_complete(self.header());
+        let then = self.state().transition_to_complete::<B::Output>(outcome);
+        // SAFETY: the transition hands the completer what it names.
+        unsafe { self.finish_completion(outcome, then) };
     }
 
-    fn finish_completion(task: &RawTask, outcome: Outcome, completed: Completed) {
-        let Completed {
-            drop_output,
-            wake_join_waker,
-            ..
-        } = completed;
-        if drop_output {
-            Self::drop_output(task, outcome);
-        }
-        if wake_join_waker {
-            let woken = task.waiter().with(|slot| {
-                // SAFETY: COMPLETE with JOIN_WAKER gives the slot to us.
-                let waker = unsafe { (*slot).as_ref() }.expect("JOIN_WAKER with an empty slot");
-                unwind::catch(|| waker.wake_by_ref())
-            });
-            if let Err(payload) = woken {
-                task.report_panic(payload);
+    /// As `complete`, for a completer that owns `task`, a reference it
+    /// gives up: released in the completing transition when nothing is left
+    /// to do.
+    ///
+    /// # Safety
+    ///
+    /// As for `complete`; `task` is a reference to this task.
+    unsafe fn complete_releasing(self, task: RawTask, outcome: Outcome) {
+        self.extra().on_complete(self.header());
+        match self.state().complete_and_release::<B::Output>(outcome) {
+            ToCompleteReleasing::Released(released) => task.release(released),
+            ToCompleteReleasing::Then(then) => {
+                // SAFETY: the transition hands the completer what it names;
+                // `task` keeps the task alive until it drops after.
+                unsafe { self.finish_completion(outcome, then) };
             }
-            if task.state().unset_waker_after_complete() {
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `then` came from this caller's completing transition with `outcome`,
+    /// and it holds a reference.
+    unsafe fn finish_completion(self, outcome: Outcome, then: ToComplete) {
+        match then {
+            // SAFETY: forwarded: no handle remains to read the output.
+            ToComplete::DropOutput => unsafe { self.drop_output(outcome) },
+            ToComplete::WakeJoiner => self.wake_joiner(),
+            ToComplete::Done => {}
+        }
+    }
+
+    /// Wakes the handle's waker, then hands the slot back, dropping the
+    /// waker if the handle is gone by then. The completing transition gave
+    /// the completer the slot (`COMPLETE` with `JOIN_WAKER`).
+    fn wake_joiner(self) {
+        let waiter = &self.header().waiter;
+        let woken = waiter.with(|slot| {
+            // SAFETY: COMPLETE with JOIN_WAKER gives the slot to us.
+            let waker = unsafe { (*slot).as_ref() }.expect("JOIN_WAKER with an empty slot");
+            unwind::catch(|| waker.wake_by_ref())
+        });
+        if let Err(payload) = woken {
+            self.header().report_panic(payload);
+        }
+        match self.state().unset_waker_after_complete() {
+            AfterWake::DropWaker => {
                 // SAFETY: the handle is gone and we still own the slot.
-                let waker = task.waiter().with_mut(|slot| unsafe { (*slot).take() });
+                let waker = waiter.with_mut(|slot| unsafe { (*slot).take() });
                 if let Some(payload) = waker.and_then(unwind::drop_caught) {
-                    task.report_panic(payload);
+                    self.header().report_panic(payload);
                 }
             }
+            AfterWake::Done => {}
         }
     }
 
     /// Drops an output that no handle will read: a value (containing a
     /// panic in its `Drop`), or a panic payload, which goes to the panic
     /// handler as unobserved.
-    fn drop_output(task: &RawTask, outcome: Outcome) {
-        let cell = Self::cell(task);
+    ///
+    /// # Safety
+    ///
+    /// The task is complete with `outcome`, and the completing transition
+    /// gave the caller the output (`ToComplete::DropOutput`).
+    unsafe fn drop_output(self, outcome: Outcome) {
         match outcome {
             Outcome::Value => {
-                let dropped = cell.stage.with_mut(|stage| {
+                let dropped = self.stage().with_mut(|stage| {
                     // SAFETY: a complete `Value` stage holds the value, and
                     // the caller is the one party that may drop it.
                     unwind::catch(|| unsafe { ManuallyDrop::drop(&mut (*stage).value) })
                 });
                 if let Err(payload) = dropped {
-                    task.report_panic(payload);
+                    self.header().report_panic(payload);
                 }
             }
             Outcome::Panicked => {
                 // SAFETY: a complete `Panicked` stage holds the payload.
-                let payload = cell
-                    .stage
+                let payload = self
+                    .stage()
                     .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).panic) });
                 if !Failure::is_failure(&payload) {
-                    task.report_panic(*payload);
+                    self.header().report_panic(*payload);
                 }
             }
             Outcome::Cancelled => {}
         }
     }
 
-    /// `take_output`: the handle moves the output of a complete task out;
-    /// the caller then marks the stage consumed.
-    unsafe fn take_output(task: &RawTask, dst: *mut ()) {
-        let cell = Self::cell(task);
-        let state = task.state().load();
+    /// Moves the output of a complete task out; the caller then marks the
+    /// stage consumed.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the join interest and a reference, and the task is
+    /// complete with its output not taken before.
+    unsafe fn take_output(self) -> Result<B::Output, TaskError> {
+        let state = self.state().load();
         debug_assert!(state.is_complete());
-        let output = match state.outcome() {
+        match state.outcome() {
             Some(Outcome::Value) => {
                 debug_assert!(!state.is_consumed());
                 // SAFETY: a complete `Value` stage holds the value; the
                 // handle (our caller) is its one reader.
-                Ok(cell
-                    .stage
+                Ok(self
+                    .stage()
                     .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).value) }))
             }
             Some(Outcome::Panicked) => {
                 debug_assert!(!state.is_consumed());
                 // SAFETY: as above, for the payload.
-                let payload = cell
-                    .stage
+                let payload = self
+                    .stage()
                     .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).panic) });
                 Err(TaskError::panicked(payload))
             }
             Some(Outcome::Cancelled) | None => Err(TaskError::cancelled()),
-        };
-        // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`.
-        unsafe { *dst.cast::<Option<Result<B::Output, TaskError>>>() = Some(output) };
-    }
-
-    unsafe fn on_cancel(task: &RawTask) {
-        Self::cell(task).extra.on_cancel();
+        }
     }
 
     /// Frees the allocation. The stage is normally empty by now (the
     /// handle or the completer consumed the output); whatever is left is
     /// dropped here, with panics in it reported.
-    unsafe fn dealloc(header: NonNull<Header>) {
-        // SAFETY: the reference count is zero: nobody else can reach it.
-        let cell = unsafe { Box::from_raw(header.cast::<Cell<B, X>>().as_ptr()) };
+    ///
+    /// # Safety
+    ///
+    /// The reference count is zero: nobody else can reach the task.
+    unsafe fn dealloc(self) {
+        // SAFETY: forwarded; `allocate` made the cell with `Box`.
+        let cell = unsafe { Box::from_raw(self.cell.as_ptr()) };
         let state = cell.header.state.load();
         let Cell {
             header,
             extra,
             stage,
         } = *cell;
-        let mut stage = stage.into_inner();
-        let leftover = unwind::catch(|| {
-            if !state.is_complete() {
-                if !(B::CONSUMED_BY_POLL && state.is_started()) {
-                    // SAFETY: before completion, a body that no run consumed
-                    // is live.
-                    unsafe { ManuallyDrop::drop(&mut stage.body) };
+        // The common case, a stage that ended empty, skips the unwind door.
+        if !(state.is_complete() && state.is_consumed()) {
+            let mut stage = stage.into_inner();
+            let leftover = unwind::catch(|| {
+                if !state.is_complete() {
+                    if !(B::CONSUMED_BY_POLL && state.is_started()) {
+                        // SAFETY: before completion, a body that no run
+                        // consumed is live.
+                        unsafe { ManuallyDrop::drop(&mut stage.body) };
+                    }
+                    return None;
                 }
-                return None;
-            }
-            if state.is_consumed() {
-                return None;
-            }
-            match state.outcome() {
-                // SAFETY: the outcome says which field is live.
-                Some(Outcome::Value) => unsafe { ManuallyDrop::drop(&mut stage.value) },
-                Some(Outcome::Panicked) => {
-                    // SAFETY: as above.
-                    let payload = unsafe { ManuallyDrop::take(&mut stage.panic) };
-                    // A failure nobody read is dropped, not reported.
-                    return (!Failure::is_failure(&payload)).then_some(*payload);
+                match state.outcome() {
+                    // SAFETY: the outcome says which field is live.
+                    Some(Outcome::Value) => unsafe { ManuallyDrop::drop(&mut stage.value) },
+                    Some(Outcome::Panicked) => {
+                        // SAFETY: as above.
+                        let payload = unsafe { ManuallyDrop::take(&mut stage.panic) };
+                        // A failure nobody read is dropped, not reported.
+                        return (!Failure::is_failure(&payload)).then_some(*payload);
+                    }
+                    Some(Outcome::Cancelled) | None => {}
                 }
-                Some(Outcome::Cancelled) | None => {}
+                None
+            });
+            if let Some(payload) = leftover.unwrap_or_else(Some) {
+                report_panic_to(header.pool.as_ref(), payload);
             }
-            None
-        });
+        }
         let waker = header.waiter.into_inner();
-        let payloads = [
-            leftover.unwrap_or_else(Some),
-            waker.and_then(unwind::drop_caught),
-        ];
-        for payload in payloads.into_iter().flatten() {
-            match &header.pool {
-                Some(pool) => pool.report_panic(payload),
-                None => report_panic_here(payload),
-            }
+        if let Some(payload) = waker.and_then(unwind::drop_caught) {
+            report_panic_to(header.pool.as_ref(), payload);
         }
         drop(extra);
         #[cfg(debug_assertions)]

@@ -56,8 +56,7 @@ use crate::cancel::{CancellationRegistration, CancellationToken};
 use crate::error::{Cancelled, TaskError};
 use crate::pool::{self, ExecuteError, Registry, Submit, ThreadPool};
 use crate::sync::{Arc, Mutex};
-use raw::{Closure, Extra, RawTask};
-use state::State;
+use raw::{Closure, Extra, Header, TaskRef};
 use std::future::Future;
 
 /// The extra of a `spawn_with_token` task: its own token, cancelled by
@@ -84,7 +83,7 @@ impl Extra for LiveOwnToken {
         self.own.on_cancel();
     }
 
-    fn on_complete(&self, task: &RawTask) {
+    fn on_complete(&self, task: &Header) {
         self.own.on_complete(task);
         self.live.on_complete(task);
     }
@@ -101,7 +100,7 @@ impl Extra for OwnToken {
         self.token.cancel();
     }
 
-    fn on_complete(&self, _task: &RawTask) {
+    fn on_complete(&self, _task: &Header) {
         // Taken out first: dropping it may wait for the callback, which may
         // be completing this task on another thread.
         let registration = self.registration.lock().take();
@@ -170,7 +169,7 @@ impl ThreadPool {
             let f = f.take().expect("made once");
             let (handle, entry) = allocate_closure(registry, move || Ok(f()), ());
             task = Some(handle);
-            entry.into_job()
+            entry.into_raw_task().into_job()
         });
         match queued {
             Ok(()) => Ok(task.expect("made when queued")),
@@ -487,11 +486,8 @@ where
     let cancels = own.register(move || {
         target.cancel();
     });
-    // SAFETY: `allocate_async` made the task with this body and extra
-    // `LiveOwnToken`.
-    let extra = unsafe { entry.extra::<raw::Cancellable<WatchingToken<Fut>>, LiveOwnToken>() };
-    *extra.own.registration.lock() = Some(cancels);
-    entry.submit_to(registry, Submit::New);
+    *entry.extra().own.registration.lock() = Some(cancels);
+    entry.into_raw_task().submit_to(registry, Submit::New);
     task
 }
 
@@ -532,7 +528,7 @@ where
     X: Extra,
 {
     let (task, entry) = allocate_closure(registry, f, extra);
-    entry.submit_to(registry, Submit::New);
+    entry.into_raw_task().submit_to(registry, Submit::New);
     task
 }
 
@@ -554,30 +550,23 @@ where
     let cancels_unstarted = own.register(move || {
         target.cancel_unstarted();
     });
-    // SAFETY: `allocate_closure` made the task with body `Closure<B>` and
-    // extra `OwnToken`.
-    let extra = unsafe { entry.extra::<Closure<B>, OwnToken>() };
-    *extra.registration.lock() = Some(cancels_unstarted);
-    entry.submit_to(registry, Submit::New);
+    *entry.extra().registration.lock() = Some(cancels_unstarted);
+    entry.into_raw_task().submit_to(registry, Submit::New);
     task
 }
 
 /// A closure task, not yet queued: its handle and its queue entry.
-fn allocate_closure<T, F, X>(registry: &Arc<Registry>, f: F, extra: X) -> (Task<T>, RawTask)
+fn allocate_closure<T, F, X>(
+    registry: &Arc<Registry>,
+    f: F,
+    extra: X,
+) -> (Task<T>, TaskRef<Closure<F>, X>)
 where
     F: FnOnce() -> Result<T, Cancelled> + Send + 'static,
     T: Send + 'static,
     X: Extra,
 {
-    let header = RawTask::allocate(
-        Closure(f),
-        extra,
-        State::new_scheduled(0),
-        Some(registry.clone()),
-    );
-    // SAFETY: `new_scheduled(0)` counts two references: the handle's and
-    // the queue entry's, taken here once each.
-    let (handle, entry) = unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) };
+    let (handle, entry) = raw::new_task(Closure(f), extra, registry.clone());
     (Task::from_raw(handle), entry)
 }
 

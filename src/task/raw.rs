@@ -20,17 +20,25 @@
 //! payload (`Outcome::Panicked`) or nothing (`Outcome::Cancelled`), until
 //! `CONSUMED`.
 //!
-//! This file holds the layout and the type-erased side ([`RawTask`], one
-//! counted reference); `harness.rs` the typed side that runs, completes and
+//! This file holds the layout, the allocation and the type-erased side
+//! ([`RawTask`], one counted reference); `harness.rs` the typed side
+//! ([`Harness`], built by one `unsafe` constructor) that runs, completes and
 //! frees a task of known body type; `waker.rs` the wakers of async tasks.
 //! Those three files are the only ones that reach into the allocation's
-//! fields. Tasks are made through [`RawTask::allocate`] in four places, each
-//! turning exactly the references it counted into `RawTask`s with
-//! [`RawTask::from_raw`]: `mod.rs` (closure tasks), `futures.rs` (async
-//! tasks), `blocking.rs` (blocking calls) and this file (promises).
+//! fields.
+//!
+//! A task is made by [`new_task`], [`new_listed_task`] or [`new_promise`],
+//! each of which hands out exactly the references its initial state counts:
+//! the handle's as a `RawTask`, the queue entry's (or the completer's) as a
+//! [`TaskRef`] that still knows the types, and for an async task the live
+//! list's.
+//!
+//! Every transition that drops the caller's reference says so with
+//! [`Released`]; [`RawTask::release`] and `RawTask`'s `Drop` are the one
+//! path that frees.
 
-use super::harness::Typed;
-use super::state::{Outcome, State, ToCancelled, ToRunning};
+use super::harness::Harness;
+use super::state::{Claim, JoinFinished, Outcome, Released, Slot, State, ToCancelled, ToRunning};
 
 use crate::error::{Cancelled, TaskError};
 use crate::pool::{self, JobData, JobRef, Ran, Registry, Submit, WorkerThread};
@@ -140,7 +148,7 @@ pub(crate) trait Extra: Send + Sync + 'static {
     /// Runs when the task is cancelled (the task's own token, if any).
     fn on_cancel(&self) {}
     /// Runs once, when the task completes (leaving a live list, if any).
-    fn on_complete(&self, _task: &RawTask) {}
+    fn on_complete(&self, _task: &Header) {}
 }
 
 impl Extra for () {}
@@ -163,6 +171,26 @@ pub(crate) struct Header {
     pub(super) waiter: UnsafeCell<Option<Waker>>,
 }
 
+impl Header {
+    pub(crate) fn pool(&self) -> Option<&Arc<Registry>> {
+        self.pool.as_ref()
+    }
+
+    /// Hands a panic nobody will observe to the task's pool (or the current
+    /// worker's pool; with neither, it is dropped).
+    pub(crate) fn report_panic(&self, payload: Payload) {
+        report_panic_to(self.pool(), payload);
+    }
+}
+
+/// `Header::report_panic`, for a header taken apart.
+pub(super) fn report_panic_to(pool: Option<&Arc<Registry>>, payload: Payload) {
+    match pool {
+        Some(pool) => pool.report_panic(payload),
+        None => report_panic_here(payload),
+    }
+}
+
 #[repr(C)]
 pub(super) struct Cell<B: Body, X> {
     pub(super) header: Header,
@@ -171,25 +199,116 @@ pub(super) struct Cell<B: Body, X> {
 }
 
 /// The per-type operations on a task, reached from its header; one per
-/// body and extra type (`harness.rs`).
+/// body and extra type (`Harness::VTABLE`). Each function's contract is that
+/// of the `Harness` method of the same name, for the task at `header`.
 pub(super) struct TaskVTable {
     /// What a queued task runs: the pool's `JobRef` is this function and the
-    /// task's address.
+    /// task's address, carrying the queue entry's reference.
     pub(super) run_from_queue: unsafe fn(JobData) -> Ran,
     /// Whether a joiner may run the task inline (closures; a future is only
     /// ever polled by the pool).
     pub(super) inlinable: bool,
     /// Runs a closure task that a joiner claimed with `claim_unstarted`.
-    pub(super) run_claimed: unsafe fn(&RawTask),
+    pub(super) run_claimed: unsafe fn(NonNull<Header>),
     /// Moves the output into `*dst`, a `*mut Option<Result<T, TaskError>>`.
-    pub(super) take_output: unsafe fn(&RawTask, *mut ()),
+    pub(super) take_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops the body of a task whose stage the caller claimed, then
     /// completes it as cancelled.
-    pub(super) cancel_claimed: unsafe fn(&RawTask),
+    pub(super) cancel_claimed: unsafe fn(NonNull<Header>),
     /// Runs the extra's cancel hook.
-    pub(super) on_cancel: unsafe fn(&RawTask),
+    pub(super) on_cancel: unsafe fn(NonNull<Header>),
     /// Frees the allocation (reference count zero).
     pub(super) dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// A counted reference to a task whose body and extra types are known: the
+/// queue entry of a new task, or a promise's completer.
+pub(crate) struct TaskRef<B: Body, X: Extra> {
+    raw: RawTask,
+    harness: Harness<B, X>,
+}
+
+// SAFETY: the harness is a typed view of the allocation that `raw` refers
+// to, which `RawTask` is `Send` and `Sync` for; the extra is `Send + Sync`.
+unsafe impl<B: Body, X: Extra> Send for TaskRef<B, X> {}
+// SAFETY: as above.
+unsafe impl<B: Body, X: Extra> Sync for TaskRef<B, X> {}
+
+impl<B: Body, X: Extra> TaskRef<B, X> {
+    pub(crate) fn extra(&self) -> &X {
+        self.harness.extra()
+    }
+
+    pub(super) fn harness(&self) -> Harness<B, X> {
+        self.harness
+    }
+
+    /// Forgets the types.
+    pub(crate) fn into_raw_task(self) -> RawTask {
+        self.raw
+    }
+}
+
+/// Allocates a task in state `state` and hands out the `N` references it
+/// counts.
+fn allocate<B: Body, X: Extra, const N: usize>(
+    body: B,
+    extra: X,
+    state: State,
+    pool: Option<Arc<Registry>>,
+) -> [RawTask; N] {
+    debug_assert_eq!(state.load().ref_count(), N);
+    let cell = Box::new(Cell {
+        header: Header {
+            vtable: &Harness::<B, X>::VTABLE,
+            state,
+            pool,
+            waiter: UnsafeCell::new(None),
+        },
+        extra,
+        stage: UnsafeCell::new(Stage {
+            body: ManuallyDrop::new(body),
+        }),
+    });
+    #[cfg(debug_assertions)]
+    if let Some(pool) = &cell.header.pool {
+        // ORDERING: Relaxed: a counter for tests, read after the pool stopped.
+        pool.debug_allocations
+            .fetch_add(1, crate::sync::Ordering::Relaxed);
+    }
+    let header = NonNull::from(Box::leak(cell)).cast::<Header>();
+    std::array::from_fn(|_| RawTask { header })
+}
+
+/// Types one of the references `allocate` handed out.
+fn typed<B: Body, X: Extra>(raw: RawTask) -> TaskRef<B, X> {
+    // SAFETY: `raw` comes from `allocate::<B, X, _>`: its allocation is a
+    // `Cell<B, X>`, and `raw` keeps it alive as long as the `TaskRef`.
+    let harness = unsafe { Harness::from_raw(raw.header) };
+    TaskRef { raw, harness }
+}
+
+/// A new task on `pool`, queued but not yet submitted: the handle's
+/// reference and the queue entry's.
+pub(crate) fn new_task<B: Body, X: Extra>(
+    body: B,
+    extra: X,
+    pool: Arc<Registry>,
+) -> (RawTask, TaskRef<B, X>) {
+    let [handle, entry] = allocate::<B, X, 2>(body, extra, State::new_scheduled(0), Some(pool));
+    (handle, typed(entry))
+}
+
+/// As `new_task`, with a third reference for the pool's list of live async
+/// tasks.
+pub(crate) fn new_listed_task<B: Body, X: Extra>(
+    body: B,
+    extra: X,
+    pool: Arc<Registry>,
+) -> (RawTask, TaskRef<B, X>, RawTask) {
+    let [handle, entry, listed] =
+        allocate::<B, X, 3>(body, extra, State::new_scheduled(1), Some(pool));
+    (handle, typed(entry), listed)
 }
 
 /// One counted reference to a task; dropping it releases the reference.
@@ -205,35 +324,6 @@ unsafe impl Send for RawTask {}
 unsafe impl Sync for RawTask {}
 
 impl RawTask {
-    /// Allocates a task in the state `state` with `body`. The caller turns
-    /// the references `state` counts into `RawTask`s with `from_raw`.
-    pub(crate) fn allocate<B: Body, X: Extra>(
-        body: B,
-        extra: X,
-        state: State,
-        pool: Option<Arc<Registry>>,
-    ) -> NonNull<Header> {
-        let cell = Box::new(Cell {
-            header: Header {
-                vtable: &Typed::<B, X>::VTABLE,
-                state,
-                pool,
-                waiter: UnsafeCell::new(None),
-            },
-            extra,
-            stage: UnsafeCell::new(Stage {
-                body: ManuallyDrop::new(body),
-            }),
-        });
-        #[cfg(debug_assertions)]
-        if let Some(pool) = &cell.header.pool {
-            // ORDERING: Relaxed: a counter for tests, read after the pool stopped.
-            pool.debug_allocations
-                .fetch_add(1, crate::sync::Ordering::Relaxed);
-        }
-        NonNull::from(Box::leak(cell)).cast::<Header>()
-    }
-
     /// Takes over one reference counted in the task's state.
     ///
     /// # Safety
@@ -265,11 +355,20 @@ impl RawTask {
     }
 
     pub(crate) fn pool(&self) -> Option<&Arc<Registry>> {
-        self.header().pool.as_ref()
+        self.header().pool()
     }
 
     pub(super) fn vtable(&self) -> &'static TaskVTable {
-        vtable_of(self.header)
+        self.header().vtable
+    }
+
+    /// Gives up this reference, which the transition that returned
+    /// `released` took out of the count already, and frees the task if that
+    /// was the last one. With `Drop`, the one path that frees a task.
+    pub(crate) fn release(self, released: Released) {
+        let header = self.into_raw();
+        // SAFETY: `released` describes this very reference's release.
+        unsafe { free_if_last(header, released) }
     }
 
     /// Another counted reference to the same task.
@@ -318,15 +417,10 @@ impl RawTask {
             // SAFETY: the job was made by `into_job` just above.
             let task = unsafe { RawTask::from_job(job) };
             match task.state().transition_to_running() {
-                ToRunning::Skip { last } => {
-                    let header = task.into_raw();
-                    if last {
-                        // SAFETY: that was the last reference.
-                        unsafe { (vtable_of(header).dealloc)(header) };
-                    }
+                ToRunning::Skip(released) => task.release(released),
+                ToRunning::Run | ToRunning::Cancel => {
+                    task.cancel_if_claimed(Claim::Claimed);
                 }
-                // SAFETY: the transition gave us the stage.
-                ToRunning::Run { .. } => unsafe { (task.vtable().cancel_claimed)(&task) },
             }
         }
     }
@@ -353,11 +447,11 @@ impl RawTask {
     /// started (a joiner's inlining); returns whether it did.
     pub(crate) fn try_run_inline(&self) -> bool {
         let vtable = self.vtable();
-        if !vtable.inlinable || !self.state().claim_unstarted() {
+        if !vtable.inlinable || self.state().claim_unstarted() == Claim::Refused {
             return false;
         }
-        // SAFETY: `claim_unstarted` gave us the stage.
-        unsafe { (vtable.run_claimed)(self) };
+        // SAFETY: `claim_unstarted` gave us the stage; we hold a reference.
+        unsafe { (vtable.run_claimed)(self.header) };
         true
     }
 
@@ -404,7 +498,7 @@ impl RawTask {
         let mut slot: Option<Result<T, TaskError>> = None;
         // SAFETY: forwarded from the caller; `slot` has the type the vtable
         // function writes.
-        unsafe { (self.vtable().take_output)(self, (&raw mut slot).cast()) };
+        unsafe { (self.vtable().take_output)(self.header, (&raw mut slot).cast()) };
         slot.expect("take_output wrote the output")
     }
 
@@ -419,19 +513,10 @@ impl RawTask {
     pub(crate) unsafe fn join_output<T>(self) -> Result<T, TaskError> {
         // SAFETY: forwarded from the caller.
         let output = unsafe { self.read_output::<T>() };
-        // With JOIN_WAKER unset the slot is ours; with it set, the completer
-        // only reads it: reading it here is safe either way.
-        // SAFETY: as above.
-        let has_waker = self.waiter().with(|slot| unsafe { (*slot).is_some() });
-        match self.state().finish_join(has_waker) {
-            Some(last) => {
-                let header = self.into_raw();
-                if last {
-                    // SAFETY: that was the last reference.
-                    unsafe { (vtable_of(header).dealloc)(header) };
-                }
-            }
-            None => {
+        let slot = self.slot();
+        match self.state().finish_join(slot) {
+            JoinFinished::Released(released) => self.release(released),
+            JoinFinished::DropWaker => {
                 // SAFETY: `finish_join` kept our reference because the slot
                 // is ours and holds our waker.
                 let waker = self.waiter().with_mut(|slot| unsafe { (*slot).take() });
@@ -443,23 +528,33 @@ impl RawTask {
         output
     }
 
+    /// Whether the waiter slot holds a waker, as the handle (the caller)
+    /// left it.
+    pub(crate) fn slot(&self) -> Slot {
+        // With JOIN_WAKER unset only the handle writes the slot; with it
+        // set, the completer only reads it: reading it here is safe either
+        // way.
+        // SAFETY: as above.
+        if self.waiter().with(|slot| unsafe { (*slot).is_some() }) {
+            Slot::HoldsWaker
+        } else {
+            Slot::Empty
+        }
+    }
+
     /// Requests cancellation; see `Task::cancel`. Returns `true` if this
     /// call claimed the task and ended it cancelled (it had not started, or
     /// it was a future waiting between polls).
     pub(crate) fn cancel(&self) -> bool {
-        matches!(self.request_cancel(), ToCancelled::Claimed { .. })
+        self.request_cancel() == ToCancelled::Claimed
     }
 
     /// Cancels an async task that waits for a wake-up (idle, and not
     /// queued: a queued task will run); returns `true` if it did (the task
     /// completed as cancelled here).
     pub(crate) fn cancel_if_idle(&self) -> bool {
-        if !self.state().cancel_if_idle() {
-            return false;
-        }
-        // SAFETY: the transition gave us the stage.
-        unsafe { (self.vtable().cancel_claimed)(self) };
-        true
+        let claim = self.state().cancel_if_idle();
+        self.cancel_if_claimed(claim)
     }
 
     /// Cancels the task if it has not started (queued, or never queued);
@@ -467,11 +562,18 @@ impl RawTask {
     /// started task is left alone: this is what a token's cancellation does
     /// to a `spawn_with_token` task in the queue.
     pub(crate) fn cancel_unstarted(&self) -> bool {
-        if !self.state().cancel_unstarted() {
+        let claim = self.state().cancel_unstarted();
+        self.cancel_if_claimed(claim)
+    }
+
+    /// Drops the body and completes the task as cancelled if `claim`, the
+    /// result of this caller's transition, gave it the stage.
+    fn cancel_if_claimed(&self, claim: Claim) -> bool {
+        if claim == Claim::Refused {
             return false;
         }
-        // SAFETY: the transition gave us the stage.
-        unsafe { (self.vtable().cancel_claimed)(self) };
+        // SAFETY: the claim gave us the stage; we hold a reference.
+        unsafe { (self.vtable().cancel_claimed)(self.header) };
         true
     }
 
@@ -480,23 +582,13 @@ impl RawTask {
     /// first and make this call report that it cancelled nothing.
     fn request_cancel(&self) -> ToCancelled {
         let transition = self.state().transition_to_cancelled();
-        if let ToCancelled::Claimed { .. } = transition {
-            // SAFETY: the transition gave us the stage.
-            unsafe { (self.vtable().cancel_claimed)(self) };
+        if transition == ToCancelled::Claimed {
+            self.cancel_if_claimed(Claim::Claimed);
         }
         // SAFETY: the hook only reads `extra`, which is immutable and `Sync`;
         // our reference keeps it alive after completion too.
-        unsafe { (self.vtable().on_cancel)(self) };
+        unsafe { (self.vtable().on_cancel)(self.header) };
         transition
-    }
-
-    /// The extra data of a task whose types the caller knows.
-    ///
-    /// # Safety
-    ///
-    /// The task was allocated with body type `B` and extra type `X`.
-    pub(crate) unsafe fn extra<B: Body, X: Extra>(&self) -> &X {
-        &Typed::<B, X>::cell(self).extra
     }
 
     /// The waiter slot. Callers follow the slot rules of `state.rs`.
@@ -507,40 +599,38 @@ impl RawTask {
     /// Hands a panic nobody will observe to the task's pool (or the current
     /// worker's pool; with neither, it is dropped).
     pub(crate) fn report_panic(&self, payload: Payload) {
-        match self.pool() {
-            Some(pool) => pool.report_panic(payload),
-            None => report_panic_here(payload),
-        }
-    }
-}
-
-impl RawTask {
-    /// Frees a task whose last reference a transition released.
-    pub(crate) fn dealloc_released(header: NonNull<Header>) {
-        // SAFETY: the caller's transition released the last reference.
-        unsafe { (vtable_of(header).dealloc)(header) }
+        self.header().report_panic(payload);
     }
 }
 
 impl Drop for RawTask {
     fn drop(&mut self) {
-        if self.state().ref_dec() {
-            // SAFETY: that was the last reference.
-            unsafe { (self.vtable().dealloc)(self.header) }
-        }
+        let released = self.state().ref_dec();
+        // SAFETY: `released` describes the release of this reference.
+        unsafe { free_if_last(self.header, released) }
     }
 }
 
-pub(super) fn vtable_of(header: NonNull<Header>) -> &'static TaskVTable {
-    // SAFETY: the caller holds a reference (or is freeing the last one), so
-    // the header is live.
-    unsafe { header.as_ref().vtable }
+/// Frees the task if `released` says its last reference went.
+///
+/// # Safety
+///
+/// `released` came from the transition that released the caller's
+/// reference to the task at `header`, which the caller no longer uses.
+unsafe fn free_if_last(header: NonNull<Header>, released: Released) {
+    if released == Released::Dealloc {
+        // SAFETY: the count is zero: nobody else can reach the task. The
+        // vtable is read before the allocation is freed.
+        unsafe { (header.as_ref().vtable.dealloc)(header) }
+    }
 }
 
-/// A new promise: a task with no body that [`fulfil`] completes. Returns the
-/// handle's reference and the completer's.
-pub(crate) fn new_promise<T: Send + 'static>(pool: Option<Arc<Registry>>) -> (RawTask, RawTask) {
-    let header = RawTask::allocate(Promise::<T>(PhantomData), (), State::new_running(), pool);
-    // SAFETY: `new_running` counts two references, taken here once each.
-    unsafe { (RawTask::from_raw(header), RawTask::from_raw(header)) }
+/// A new promise: a task with no body that `TaskRef::fulfil` completes.
+/// Returns the handle's reference and the completer's.
+pub(crate) fn new_promise<T: Send + 'static>(
+    pool: Option<Arc<Registry>>,
+) -> (RawTask, TaskRef<Promise<T>, ()>) {
+    let [handle, completer] =
+        allocate::<Promise<T>, (), 2>(Promise(PhantomData), (), State::new_running(), pool);
+    (handle, typed(completer))
 }

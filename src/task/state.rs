@@ -23,17 +23,24 @@
 //!
 //! # Transitions
 //!
-//! | transition | from | to | the caller then |
+//! Each transition returns an enum that names what the caller does next.
+//! One that drops the caller's reference says so with [`Released`]
+//! (`Dealloc`: that was the last one, free the task), which the caller
+//! hands to `RawTask::release`.
+//!
+//! | transition | from | to | the caller then (the enum) |
 //! |---|---|---|---|
-//! | [`State::transition_to_running`] | a queue entry runs | `RUNNING`, `STARTED`, not `SCHEDULED` | runs or polls; or, if the task was claimed or finished meanwhile, drops the entry's reference |
-//! | [`State::claim_unstarted`] | `SCHEDULED`, not started, not `RUNNING`/`COMPLETE` | `RUNNING`, `STARTED` | a joiner runs the closure inline; the queue entry will find it taken |
-//! | [`State::transition_to_complete`] | `RUNNING` | `COMPLETE` + outcome | drops the output if no handle remains, or wakes the handle's waker |
-//! | [`State::transition_to_idle`] | `RUNNING` after `Poll::Pending` | idle, or `SCHEDULED` again, or stays `RUNNING` if cancelled | drops its reference; re-queues; or cancels |
-//! | [`State::transition_to_notified`] | a wake-up | `SCHEDULED` (+1 reference) if idle; `SCHEDULED` only if running | queues the task, or nothing |
-//! | [`State::transition_to_cancelled`] | a `cancel` | `RUNNING` + `CANCELLED` if idle; `CANCELLED` if running | drops the stage and completes; or lets the runner see the flag |
-//! | [`State::cancel_if_idle`] | shutdown, idle and not `SCHEDULED` | `RUNNING` + `CANCELLED` | drops the future and completes |
+//! | [`State::transition_to_running`] | a queue entry runs | `RUNNING`, `STARTED`, not `SCHEDULED` | runs or polls; cancels if asked before it started; or, if the task was claimed or finished meanwhile, its reference is gone ([`ToRunning`]) |
+//! | [`State::claim_unstarted`] | `SCHEDULED`, not started, not `RUNNING`/`COMPLETE` | `RUNNING`, `STARTED` | a joiner runs the closure inline; the queue entry will find it taken ([`Claim`]) |
+//! | [`State::transition_to_complete`] / [`State::complete_and_release`] | `RUNNING` | `COMPLETE` + outcome | drops the output if no handle remains, or wakes the handle's waker; the second also drops the completer's reference when nothing is left to do ([`ToComplete`], [`ToCompleteReleasing`]) |
+//! | [`State::unset_waker_after_complete`] | `COMPLETE`, `JOIN_WAKER` | not `JOIN_WAKER` | drops the waker if the handle is gone ([`AfterWake`]) |
+//! | [`State::transition_to_idle`] | `RUNNING` after `Poll::Pending` | idle, or `SCHEDULED` again, or stays `RUNNING` if cancelled | its reference is gone; re-queues; or cancels ([`ToIdle`]) |
+//! | [`State::transition_to_notified`] | a wake-up | `SCHEDULED` (+1 reference) if idle; `SCHEDULED` only if running | queues the task, or nothing ([`Notified`]) |
+//! | [`State::transition_to_cancelled`] | a `cancel` | `RUNNING` + `CANCELLED` if idle; `CANCELLED` if running | drops the stage and completes; or lets the runner see the flag ([`ToCancelled`]) |
+//! | [`State::cancel_if_idle`] / [`State::cancel_unstarted`] | shutdown, idle and not `SCHEDULED` / a token, not started | `RUNNING` + `CANCELLED` | drops the body and completes ([`Claim`]) |
 //! | [`State::set_join_waker`] / [`State::unset_join_waker`] | handle side, not `COMPLETE` | `JOIN_WAKER` set / unset | the handle waits / may replace its waker |
-//! | [`State::drop_join_interest`] | the handle is dropped | not `JOIN_INTEREST` | drops the output if complete, and its waker if it owns the slot |
+//! | [`State::finish_join`] | `join` took the output | not `JOIN_INTEREST`, `CONSUMED` | its reference is gone, or it drops its waker first ([`JoinFinished`]) |
+//! | [`State::drop_join_interest`] | the handle is dropped | not `JOIN_INTEREST` | drops the output if complete and unread, and its waker if it owns the slot; else its reference is gone ([`JoinDropped`]) |
 //!
 //! # Who may touch the waiter slot
 //!
@@ -166,40 +173,99 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
+/// What the caller must do after a transition dropped its reference.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Released {
+    /// Others still hold references: nothing more (and not touch the task).
+    Shared,
+    /// That was the last reference: free the task.
+    Dealloc,
+}
+
+impl Released {
+    fn after(next: usize) -> Released {
+        if Snapshot(next).ref_count() == 0 {
+            Released::Dealloc
+        } else {
+            Released::Shared
+        }
+    }
+}
+
+/// Whether the waiter slot holds the handle's waker, as the handle (its
+/// only writer while `JOIN_WAKER` is unset) last left it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    /// Nothing to drop.
+    Empty,
+    /// A waker, which someone must drop.
+    HoldsWaker,
+}
+
 /// What a queue entry must do with the task it popped.
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ToRunning {
-    /// The entry owns the stage now; `cancelled` says cancellation was
-    /// requested before it started (then it must not run the body).
-    Run { cancelled: bool },
-    /// Someone else claimed or finished the task: drop the entry's
-    /// reference (`last` says it was the last one: free the task).
-    Skip { last: bool },
+    /// The entry owns the stage now: run the closure or poll the future.
+    Run,
+    /// The entry owns the stage, but cancellation was requested before it
+    /// started: drop the body and complete as cancelled.
+    Cancel,
+    /// Someone else claimed or finished the task; the entry's reference is
+    /// gone.
+    Skip(Released),
+}
+
+/// A claim on the stage of a task that is not running.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Claim {
+    /// The caller owns the stage now.
+    Claimed,
+    /// The task started, completed or is owned by another: leave it.
+    Refused,
 }
 
 /// What the completing thread must do after publishing the outcome.
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Completed {
-    /// No handle remains: the completer drops the output.
-    pub(crate) drop_output: bool,
-    /// The handle waits: the completer wakes its waker.
-    pub(crate) wake_join_waker: bool,
-    /// The completer's reference was released in the same transition
-    /// (asked for, and nothing else to do): it must not touch the task
-    /// again, but free it if `last`.
-    pub(crate) released: bool,
-    /// `released` and it was the last reference.
-    pub(crate) last: bool,
+pub(crate) enum ToComplete {
+    /// No handle remains: drop the output.
+    DropOutput,
+    /// The handle waits: wake its waker, then hand the slot back
+    /// (`unset_waker_after_complete`).
+    WakeJoiner,
+    /// Nothing.
+    Done,
+}
+
+/// What the completing thread must do after `complete_and_release`.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ToCompleteReleasing {
+    /// Nothing was left to do, so its reference went in the same step.
+    Released(Released),
+    /// The reference is kept: do this, then release it.
+    Then(ToComplete),
+}
+
+/// What the completing thread must do after waking the handle's waker.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum AfterWake {
+    /// The handle is gone: drop the waker in the slot.
+    DropWaker,
+    /// The handle owns the slot again.
+    Done,
 }
 
 /// What the poller must do after a poll returned `Pending`.
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ToIdle {
-    /// Idle now: drop the queue entry's reference (`last`: free the task).
-    Idle { last: bool },
+    /// Idle now; the queue entry's reference is gone.
+    Idle(Released),
     /// Woken during the poll: queue it again, reusing the entry's reference.
     Requeue,
     /// Cancelled during the poll: still `RUNNING`; drop the future and
@@ -223,25 +289,38 @@ pub(crate) enum Notified {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ToCancelled {
     /// The canceller owns the stage (the task was idle): drop the body and
-    /// complete as cancelled. `started` says whether it had begun.
-    Claimed { started: bool },
+    /// complete as cancelled.
+    Claimed,
     /// The task is running: the flag is set for the runner to see.
     Flagged,
     /// The task had finished already.
     AlreadyComplete,
 }
 
-/// What the handle must do when it is dropped.
+/// What `join` must do after taking the output.
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct JoinDropped {
-    /// The task is complete and the output still there: the handle drops it.
-    pub(crate) drop_output: bool,
-    /// The handle owns the waiter slot, with a waker in it: it drops it.
-    pub(crate) drop_waker: bool,
-    /// Nothing else to do, so the handle's reference went in the same
-    /// step: `Some(last)` (free the task if `last`); `None` if it is kept.
-    pub(crate) released: Option<bool>,
+pub(crate) enum JoinFinished {
+    /// The handle's reference is gone.
+    Released(Released),
+    /// The handle owns the slot and its waker: drop the waker, then release
+    /// the reference.
+    DropWaker,
+}
+
+/// What the handle must do when it is dropped; in every variant but
+/// `Released` it then releases its reference.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum JoinDropped {
+    /// Nothing else to do: the handle's reference went in the same step.
+    Released(Released),
+    /// The task is complete and the output unread: drop it.
+    DropOutput,
+    /// The handle owns the slot, with a waker in it: drop the waker.
+    DropWaker,
+    /// Both.
+    DropOutputAndWaker,
 }
 
 /// The state word of one task.
@@ -306,79 +385,96 @@ impl State {
             debug_assert!(s.is_scheduled(), "queue entry without SCHEDULED: {s:?}");
             if s.is_running() || s.is_complete() {
                 let next = (s.0 & !SCHEDULED) - REF_ONE;
-                let last = Snapshot(next).ref_count() == 0;
-                (Some(next), ToRunning::Skip { last })
+                (Some(next), ToRunning::Skip(Released::after(next)))
             } else {
                 let next = (s.0 & !SCHEDULED) | RUNNING | STARTED;
-                (
-                    Some(next),
-                    ToRunning::Run {
-                        cancelled: s.is_cancelled(),
-                    },
-                )
+                let run = if s.is_cancelled() {
+                    ToRunning::Cancel
+                } else {
+                    ToRunning::Run
+                };
+                (Some(next), run)
             }
         })
     }
 
     /// A joiner takes a closure task that has not started, to run it inline.
-    /// Returns `false` if it started, finished or was claimed already.
-    pub(crate) fn claim_unstarted(&self) -> bool {
+    /// Refused if it started, finished or was claimed already.
+    pub(crate) fn claim_unstarted(&self) -> Claim {
         self.update(|s| {
             if s.is_running() || s.is_complete() || s.is_started() || !s.is_scheduled() {
-                (None, false)
+                (None, Claim::Refused)
             } else {
-                (Some(s.0 | RUNNING | STARTED), true)
+                (Some(s.0 | RUNNING | STARTED), Claim::Claimed)
             }
         })
     }
 
-    /// The owner of the stage publishes the outcome it stored. With
-    /// `release`, the caller's reference goes in the same step when there
-    /// is nothing left for it to do (no output to drop, no waker to wake).
-    /// `value_needs_drop` says whether a value output has drop glue (a `()`
-    /// or a `u64` left behind needs no dropping).
-    pub(crate) fn transition_to_complete(
-        &self,
-        outcome: Outcome,
-        release: bool,
-        value_needs_drop: bool,
-    ) -> Completed {
+    /// The owner of the stage publishes the outcome it stored; its
+    /// reference is borrowed (a joiner running the task inline, a
+    /// canceller). `T` is the output type: a value without drop glue (a
+    /// `()`, a `u64`) left behind needs no dropping.
+    pub(crate) fn transition_to_complete<T>(&self, outcome: Outcome) -> ToComplete {
         self.update(|s| {
-            debug_assert!(s.is_running() && !s.is_complete(), "complete from {s:?}");
-            let mut next = (s.0 & !RUNNING) | COMPLETE | outcome.bits();
-            let no_handle = !s.is_join_interested();
-            if no_handle || outcome == Outcome::Cancelled {
-                // Nothing for the handle to read: the stage ends empty.
-                next |= CONSUMED;
-            }
-            let drop_output = no_handle
-                && match outcome {
-                    Outcome::Value => value_needs_drop,
-                    Outcome::Panicked => true,
-                    Outcome::Cancelled => false,
-                };
-            let wake_join_waker = s.is_join_waker_set();
-            let released = release && !drop_output && !wake_join_waker;
-            if released {
-                next -= REF_ONE;
-            }
-            let completed = Completed {
-                drop_output,
-                wake_join_waker,
-                released,
-                last: released && Snapshot(next).ref_count() == 0,
-            };
-            (Some(next), completed)
+            let (next, then) = Self::completed::<T>(s, outcome);
+            (Some(next), then)
         })
+    }
+
+    /// As `transition_to_complete`, for a completer that owns a reference
+    /// (a queue entry): when there is nothing left to do, the reference
+    /// goes in the same step.
+    pub(crate) fn complete_and_release<T>(&self, outcome: Outcome) -> ToCompleteReleasing {
+        self.update(|s| match Self::completed::<T>(s, outcome) {
+            (next, ToComplete::Done) => {
+                let next = next - REF_ONE;
+                let released = ToCompleteReleasing::Released(Released::after(next));
+                (Some(next), released)
+            }
+            (next, then) => (Some(next), ToCompleteReleasing::Then(then)),
+        })
+    }
+
+    /// The word after completing from `s` with `outcome`, and what is left
+    /// to do.
+    fn completed<T>(s: Snapshot, outcome: Outcome) -> (usize, ToComplete) {
+        debug_assert!(s.is_running() && !s.is_complete(), "complete from {s:?}");
+        let mut next = (s.0 & !RUNNING) | COMPLETE | outcome.bits();
+        if !s.is_join_interested() {
+            // Nothing for a handle to read: the stage ends empty, and its
+            // output is dropped here if it needs dropping.
+            next |= CONSUMED;
+            debug_assert!(!s.is_join_waker_set(), "a waker without a handle: {s:?}");
+            let then = match outcome {
+                Outcome::Value if std::mem::needs_drop::<T>() => ToComplete::DropOutput,
+                Outcome::Panicked => ToComplete::DropOutput,
+                Outcome::Value | Outcome::Cancelled => ToComplete::Done,
+            };
+            return (next, then);
+        }
+        if outcome == Outcome::Cancelled {
+            next |= CONSUMED;
+        }
+        // `JOIN_WAKER` is only ever set with `JOIN_INTEREST` before completion.
+        let then = if s.is_join_waker_set() {
+            ToComplete::WakeJoiner
+        } else {
+            ToComplete::Done
+        };
+        (next, then)
     }
 
     /// After waking the handle's waker, hands the waiter slot back. Returns
-    /// `true` if the handle is gone, so the caller must drop the waker.
-    pub(crate) fn unset_waker_after_complete(&self) -> bool {
+    /// `DropWaker` if the handle is gone, so the caller drops the waker.
+    pub(crate) fn unset_waker_after_complete(&self) -> AfterWake {
         // ORDERING: AcqRel: publishes our use of the slot to the handle.
         let before = Snapshot(self.0.fetch_and(!JOIN_WAKER, Ordering::AcqRel));
         debug_assert!(before.is_complete() && before.is_join_waker_set());
-        !before.is_join_interested()
+        if before.is_join_interested() {
+            AfterWake::Done
+        } else {
+            AfterWake::DropWaker
+        }
     }
 
     /// After `Poll::Pending`.
@@ -392,8 +488,7 @@ impl State {
                 (Some(s.0 & !RUNNING), ToIdle::Requeue)
             } else {
                 let next = (s.0 & !RUNNING) - REF_ONE;
-                let last = Snapshot(next).ref_count() == 0;
-                (Some(next), ToIdle::Idle { last })
+                (Some(next), ToIdle::Idle(Released::after(next)))
             }
         })
     }
@@ -419,37 +514,36 @@ impl State {
             } else if s.is_running() {
                 (Some(s.0 | CANCELLED), ToCancelled::Flagged)
             } else {
-                let claimed = ToCancelled::Claimed {
-                    started: s.is_started(),
-                };
-                (Some(s.0 | CANCELLED | RUNNING | STARTED), claimed)
+                (
+                    Some(s.0 | CANCELLED | RUNNING | STARTED),
+                    ToCancelled::Claimed,
+                )
             }
         })
     }
 
     /// A token cancels a task that has not started (queued or not): claims
-    /// it as `transition_to_cancelled` does, or returns `false` and changes
-    /// nothing if it started or completed.
-    pub(crate) fn cancel_unstarted(&self) -> bool {
+    /// it as `transition_to_cancelled` does, or refuses and changes nothing
+    /// if it started or completed.
+    pub(crate) fn cancel_unstarted(&self) -> Claim {
         self.claim_for_cancel_unless(Snapshot::is_started)
     }
 
     /// Shutdown cancels an async task that waits for a wake-up: idle, not
     /// queued, not running. Claims it as `transition_to_cancelled` does, or
-    /// returns `false` and changes nothing.
-    pub(crate) fn cancel_if_idle(&self) -> bool {
+    /// refuses and changes nothing.
+    pub(crate) fn cancel_if_idle(&self) -> Claim {
         self.claim_for_cancel_unless(Snapshot::is_scheduled)
     }
 
     /// Claims a task that is neither complete nor running, nor `spared`,
-    /// for cancellation (as `transition_to_cancelled` does); returns whether
-    /// it did.
-    fn claim_for_cancel_unless(&self, spared: fn(Snapshot) -> bool) -> bool {
+    /// for cancellation (as `transition_to_cancelled` does).
+    fn claim_for_cancel_unless(&self, spared: fn(Snapshot) -> bool) -> Claim {
         self.update(|s| {
             if s.is_complete() || s.is_running() || spared(s) {
-                (None, false)
+                (None, Claim::Refused)
             } else {
-                (Some(s.0 | CANCELLED | RUNNING | STARTED), true)
+                (Some(s.0 | CANCELLED | RUNNING | STARTED), Claim::Claimed)
             }
         })
     }
@@ -489,38 +583,34 @@ impl State {
     }
 
     /// `join` took the output of a complete task and ends the handle in one
-    /// step: interest dropped, stage marked empty, the handle's reference
-    /// released, unless `keep_ref` (the handle still has a waker in the slot
-    /// to drop, and must stay alive for that). Returns `Some(last)` if the
-    /// reference was released (free the task if `last`), `None` if kept.
-    pub(crate) fn finish_join(&self, keep_ref: bool) -> Option<bool> {
+    /// step: interest dropped, stage marked empty, and the handle's
+    /// reference released, unless the handle still owns a waker in the slot
+    /// (`slot`, as the handle left it), which it must drop first.
+    pub(crate) fn finish_join(&self, slot: Slot) -> JoinFinished {
         self.update(|s| {
             debug_assert!(s.is_complete() && s.is_join_interested());
-            let mut next = (s.0 & !JOIN_INTEREST) | CONSUMED;
+            let next = (s.0 & !JOIN_INTEREST) | CONSUMED;
             // With JOIN_WAKER still set, the completer owns the slot and
             // drops the waker itself once it sees the handle gone.
-            let release = !keep_ref || s.is_join_waker_set();
-            if release {
-                next -= REF_ONE;
+            if slot == Slot::HoldsWaker && !s.is_join_waker_set() {
+                (Some(next), JoinFinished::DropWaker)
+            } else {
+                let next = next - REF_ONE;
+                (Some(next), JoinFinished::Released(Released::after(next)))
             }
-            let result = release.then(|| Snapshot(next).ref_count() == 0);
-            (Some(next), result)
         })
     }
 
-    /// The handle is dropped. `has_waker` says whether the handle left a
-    /// waker in the slot; `value_needs_drop` as in `transition_to_complete`.
-    pub(crate) fn drop_join_interest(
-        &self,
-        has_waker: bool,
-        value_needs_drop: bool,
-    ) -> JoinDropped {
+    /// The handle is dropped, leaving the waiter slot as `slot` says; `T`
+    /// is the output type, as in `transition_to_complete`.
+    pub(crate) fn drop_join_interest<T>(&self, slot: Slot) -> JoinDropped {
+        let has_waker = slot == Slot::HoldsWaker;
         self.update(|s| {
             debug_assert!(s.is_join_interested());
             let (mut next, drop_output, drop_waker) = if s.is_complete() {
                 let unread = !s.is_consumed()
                     && match s.outcome() {
-                        Some(Outcome::Value) => value_needs_drop,
+                        Some(Outcome::Value) => std::mem::needs_drop::<T>(),
                         Some(Outcome::Panicked) => true,
                         Some(Outcome::Cancelled) | None => false,
                     };
@@ -532,21 +622,19 @@ impl State {
                 // Unsetting JOIN_WAKER before COMPLETE gives us the slot.
                 (s.0 & !(JOIN_INTEREST | JOIN_WAKER), false, has_waker)
             };
-            let released = if drop_output || drop_waker {
-                None
-            } else {
-                next -= REF_ONE;
-                Some(Snapshot(next).ref_count() == 0)
+            let dropped = match (drop_output, drop_waker) {
+                (false, false) => {
+                    next -= REF_ONE;
+                    JoinDropped::Released(Released::after(next))
+                }
+                (true, false) => JoinDropped::DropOutput,
+                (false, true) => JoinDropped::DropWaker,
+                (true, true) => JoinDropped::DropOutputAndWaker,
             };
             if drop_output {
                 // The handle drops it next: not consumed yet.
                 next &= !CONSUMED;
             }
-            let dropped = JoinDropped {
-                drop_output,
-                drop_waker,
-                released,
-            };
             (Some(next), dropped)
         })
     }
@@ -559,14 +647,18 @@ impl State {
         }
     }
 
-    /// Drops one reference; returns `true` if it was the last.
-    pub(crate) fn ref_dec(&self) -> bool {
+    /// Drops one reference.
+    pub(crate) fn ref_dec(&self) -> Released {
         // ORDERING: AcqRel: the last dropper acquires every other holder's
         // use of the task before freeing it.
         let before = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
         if before.ref_count() == 0 {
             unwind::abort("task reference count underflow");
         }
-        before.ref_count() == 1
+        if before.ref_count() == 1 {
+            Released::Dealloc
+        } else {
+            Released::Shared
+        }
     }
 }

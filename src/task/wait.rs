@@ -37,6 +37,7 @@
 //! `pool/park.rs`.
 
 use super::raw::RawTask;
+use super::state::JoinDropped;
 use crate::pool::{WorkerThread, with_own_parker};
 use crate::unwind;
 use std::task::Waker;
@@ -145,21 +146,13 @@ pub(crate) fn wait_timeout(task: &RawTask, timeout: Duration) -> bool {
 /// release its reference `task` (in the same transition when there is
 /// nothing to drop: a detached task costs one atomic step here).
 pub(crate) fn drop_handle<T>(task: RawTask) {
-    // With JOIN_WAKER unset only the handle writes the slot; with it set,
-    // the completer only reads it: reading it here is safe either way.
-    // SAFETY: as above.
-    let has_waker = task.waiter().with(|slot| unsafe { (*slot).is_some() });
-    let dropped = task
-        .state()
-        .drop_join_interest(has_waker, std::mem::needs_drop::<T>());
-    if let Some(last) = dropped.released {
-        let header = task.into_raw();
-        if last {
-            RawTask::dealloc_released(header);
-        }
-        return;
-    }
-    if dropped.drop_output {
+    let (drop_output, drop_waker) = match task.state().drop_join_interest::<T>(task.slot()) {
+        JoinDropped::Released(released) => return task.release(released),
+        JoinDropped::DropOutput => (true, false),
+        JoinDropped::DropWaker => (false, true),
+        JoinDropped::DropOutputAndWaker => (true, true),
+    };
+    if drop_output {
         // SAFETY: the task is complete, the output unread, and `T` is its
         // type (the handle's parameter).
         match unsafe { task.take_output::<T>() } {
@@ -176,7 +169,7 @@ pub(crate) fn drop_handle<T>(task: RawTask) {
             }
         }
     }
-    if dropped.drop_waker {
+    if drop_waker {
         // SAFETY: `drop_join_interest` gave the slot to us.
         let waker = task.waiter().with_mut(|slot| unsafe { (*slot).take() });
         if let Some(payload) = waker.and_then(unwind::drop_caught) {

@@ -2,7 +2,7 @@
 //! `Waker` holds one counted reference. A wake-up queues the same task
 //! allocation again: nothing is allocated per wake-up.
 
-use super::raw::RawTask;
+use super::raw::{Header, RawTask};
 use super::state::Notified;
 use crate::pool::Submit;
 use std::mem::ManuallyDrop;
@@ -11,11 +11,9 @@ use std::task::{RawWaker, RawWakerVTable, Waker};
 
 /// A waker for `task` that borrows the caller's reference (no count change);
 /// valid while `task` is.
-pub(super) fn waker_ref(task: &RawTask) -> ManuallyDrop<Waker> {
-    let raw = RawWaker::new(
-        task.header_ptr().as_ptr().cast_const().cast(),
-        waker_vtable(),
-    );
+/// A waker borrowing the caller's reference to the task at `header`.
+pub(super) fn waker_ref(header: NonNull<Header>) -> ManuallyDrop<Waker> {
+    let raw = RawWaker::new(header.as_ptr().cast_const().cast(), waker_vtable());
     // SAFETY: the vtable's functions uphold the `RawWaker` contract for a
     // header pointer; wrapping in `ManuallyDrop` keeps this borrowed waker
     // from releasing a reference it never took.
