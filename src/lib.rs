@@ -45,6 +45,7 @@ mod cancel;
 mod error;
 #[cfg(all(test, loom))]
 mod models;
+mod parallel;
 mod pool;
 mod sync;
 mod task;
@@ -55,6 +56,7 @@ pub use cancel::{
     CancellationRegistration, CancellationToken, WaitForCancellation, WaitForCancellationOwned,
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
+pub use parallel::{LoopResult, LoopState, Parallel, ParallelSort};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
 pub use task::{
     JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_all_settled, when_any,

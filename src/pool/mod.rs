@@ -20,6 +20,7 @@
 //! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
 //! | [`WorkerThread`]: `waker`, `wait_until` | a waiting worker serving its pool until a task completes |
 //! | [`with_thread_waker`], [`with_own_parker`] (`park.rs`) | blocking until a waker fires, with a token of the wait's own |
+//! | [`Registry`]: `has_idle_workers` (`join.rs`) | the parallel loops (`src/parallel/`): split a range only while another worker could take the half |
 //!
 //! | file | what lives there |
 //! |---|---|
@@ -83,6 +84,7 @@ use std::time::{Duration, Instant};
 /// | construction | [`new`](Self::new), [`builder`](Self::builder) | `src/pool/mod.rs` (the [`Builder`] in `src/pool/builder.rs`) |
 /// | level 1 | [`execute`](Self::execute), [`try_execute`](Self::try_execute), [`metrics`](Self::metrics) | `src/pool/mod.rs` |
 /// | structured | [`join`](Self::join) | `src/pool/mod.rs` (its stack jobs in `src/pool/join.rs`) |
+/// | parallel loops | [`parallel`](Self::parallel) | `src/parallel/mod.rs` |
 /// | shutdown | [`shutdown`](Self::shutdown), [`shutdown_timeout`](Self::shutdown_timeout), the drop | `src/pool/mod.rs` |
 /// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
 ///

@@ -1,0 +1,940 @@
+//! Parallel loops and sorts on the pool's own workers: .NET's `Parallel.For`
+//! and `Parallel.ForEach`, rayon's `par_iter` shapes and `par_sort*`.
+//!
+//! # The API
+//!
+//! | .NET / rayon | here |
+//! |---|---|
+//! | `Parallel.For(a, b, body)`, `(a..b).into_par_iter().for_each` | [`Parallel::for_range`] |
+//! | `Parallel.ForEach(items, body)`, `par_iter().for_each` | [`Parallel::for_each`] |
+//! | `par_iter_mut().for_each` | [`Parallel::for_each_mut`] |
+//! | `par_chunks_mut(n).enumerate().for_each` | [`Parallel::for_each_chunk_mut`] |
+//! | `Parallel.For` with thread-local state, `map(..).reduce(identity, op)` | [`Parallel::map_reduce`] |
+//! | `Parallel.ForEachAsync` | [`Parallel::spawn_for_range`], which returns a [`Task`] |
+//! | `ParallelOptions`: `CancellationToken`, `MaxDegreeOfParallelism` | [`Parallel::cancellation_token`], [`Parallel::max_degree_of_parallelism`], and rayon's `with_min_len` as [`Parallel::min_len`] |
+//! | `ParallelLoopState`: `Stop`, `Break`, `LowestBreakIteration` | [`LoopState`] |
+//! | `ParallelLoopResult` | [`LoopResult`] |
+//! | `par_sort`, `par_sort_unstable`, `_by`, `_by_key` | the [`ParallelSort`] extension trait |
+//!
+//! One value, [`Parallel`], is both `Parallel` and `ParallelOptions`: it
+//! holds the pool and the options, and its methods run the loops. It is
+//! `Copy`, so one set of options serves many loops. Every body gets the
+//! iteration's [`LoopState`], which knows its index and can stop or break
+//! the loop; the blocking forms return `Result<LoopResult, Cancelled>`, the
+//! error only when a cancellation token ended the loop.
+//!
+//! # Where a loop runs
+//!
+//! On the pool named by [`ThreadPool::parallel`], or, for [`Parallel::new`],
+//! on the current worker's pool, else the global one. Called on one of that
+//! pool's workers, the loop starts right there and the caller takes part;
+//! called from any other thread, the loop runs on one of the pool's workers
+//! while the caller blocks. Loops nest: a loop inside an iteration is one
+//! more piece of work for the same workers.
+//!
+//! # How a range is split
+//!
+//! A loop does not cut its range into a fixed number of pieces. It starts
+//! sequentially on its worker, in blocks of doubling length, for a few
+//! microseconds (less than a sleeping worker needs to wake up), so a loop of
+//! ten cheap iterations costs about a plain `for`. If there is more, the
+//! rest is split lazily: before each block of iterations (a block is about a
+//! microsecond of work, measured during the warm-up) the worker looks at one
+//! word that says whether any worker of the pool is idle. If one is, the
+//! remaining range is cut in half with [`join`](crate::join): the upper
+//! half goes on the worker's deque for the idle one to steal, and both
+//! halves go on the same way. So ten million cheap iterations on busy
+//! workers cost a handful of splits, and when iterations vary a hundredfold
+//! in cost, whoever runs out of work first gets half of what a busy worker
+//! has left within a microsecond. [`Parallel::min_len`] keeps halves from
+//! getting shorter than a given length.
+//!
+//! # Early exit
+//!
+//! The loop's shared state is a few atomics: a *limit* (iterations whose
+//! index is at or above it do not start), whether `stop` was called, the
+//! lowest break index, and whether the token cancelled it. Each iteration
+//! reads the limit before it starts:
+//!
+//! | event | effect |
+//! |---|---|
+//! | [`LoopState::stop`] | limit 0: no new iteration starts; running ones finish |
+//! | [`LoopState::break_`] at `i` | limit lowered to `i + 1`: iterations below `i` still run, later ones do not start; the lowest break index wins |
+//! | the token is cancelled | no new iteration starts; the loop returns `Err(Cancelled)` |
+//! | an iteration panics | limit 0; the panic is re-raised once the running iterations finished |
+//!
+//! [`map_reduce`](Parallel::map_reduce) has no loop state; without a token
+//! it looks at the limit once per block, so that its inner loop stays a
+//! plain fold the compiler can vectorize.
+//!
+//! [`Task`]: crate::Task
+
+mod drive;
+mod sort;
+
+pub use sort::ParallelSort;
+
+use crate::cancel::CancellationToken;
+use crate::error::Cancelled;
+use crate::pool::{self, Registry, ThreadPool, WorkerThread};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering};
+use crate::task::Task;
+use drive::Body;
+use std::fmt;
+use std::ops::Range;
+
+/// Parallel loops with their options: .NET's `Parallel` and
+/// `ParallelOptions` in one value.
+///
+/// Made by [`Parallel::new`] (the current worker's pool, else the global
+/// one) or [`ThreadPool::parallel`] (that pool); the builder methods set
+/// the options, and the loop methods run a loop with them. It is `Copy`:
+/// keep one and run several loops with it.
+///
+/// # Examples
+///
+/// ```
+/// use taskpool::Parallel;
+///
+/// let mut squares = vec![0_u64; 1000];
+/// Parallel::new()
+///     .for_each_mut(&mut squares, |square, state| {
+///         *square = (state.index() as u64).pow(2);
+///     })
+///     .unwrap();
+/// assert_eq!(squares[999], 998_001);
+///
+/// let sum = Parallel::new()
+///     .map_reduce(0..1000, || 0_u64, |i| squares[i], |a, b| a + b)
+///     .unwrap();
+/// assert_eq!(sum, (0..1000_u64).map(|i| i * i).sum());
+/// ```
+#[derive(Clone, Copy)]
+pub struct Parallel<'a> {
+    pool: Option<&'a ThreadPool>,
+    token: Option<&'a CancellationToken>,
+    options: LoopOptions,
+}
+
+/// The options that travel to the workers.
+#[derive(Clone, Copy, Debug)]
+struct LoopOptions {
+    /// At most this many threads run iterations at once; `usize::MAX` for
+    /// no limit.
+    max_degree: usize,
+    /// No part of the range shorter than this is split off.
+    min_len: usize,
+}
+
+impl fmt::Debug for Parallel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parallel")
+            .field("pool", &self.pool)
+            .field("cancellable", &self.token.is_some())
+            .field("max_degree_of_parallelism", &self.options.max_degree)
+            .field("min_len", &self.options.min_len)
+            .finish()
+    }
+}
+
+impl Default for Parallel<'_> {
+    fn default() -> Self {
+        Parallel::new()
+    }
+}
+
+/// How a blocking loop ended, when no cancellation ended it: .NET's
+/// `ParallelLoopResult`.
+///
+/// # Examples
+///
+/// ```
+/// let result = taskpool::Parallel::new().for_range(0..100, |_, _| {}).unwrap();
+/// assert_eq!(result, taskpool::LoopResult { completed: true, lowest_break: None });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LoopResult {
+    /// Every iteration ran: nobody called [`LoopState::stop`] or
+    /// [`LoopState::break_`].
+    pub completed: bool,
+    /// The lowest index at which an iteration called [`LoopState::break_`];
+    /// every iteration below it ran.
+    pub lowest_break: Option<usize>,
+}
+
+/// What an iteration knows of its loop, and how it ends the loop early:
+/// .NET's `ParallelLoopState`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// // Find whether any item is negative, and stop looking once one is.
+/// let items = [3, 1, -4, 1, 5, -9, 2, 6];
+/// let found = AtomicBool::new(false);
+/// let result = taskpool::Parallel::new()
+///     .for_each(&items, |item, state| {
+///         if *item < 0 {
+///             found.store(true, Ordering::Relaxed);
+///             state.stop();
+///         }
+///     })
+///     .unwrap();
+/// assert!(found.load(Ordering::Relaxed));
+/// assert!(!result.completed);
+/// ```
+pub struct LoopState<'a> {
+    exit: &'a Exit<'a>,
+    index: usize,
+}
+
+impl fmt::Debug for LoopState<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopState")
+            .field("index", &self.index)
+            .field("stopped", &self.is_stopped())
+            .field("lowest_break", &self.lowest_break())
+            .finish()
+    }
+}
+
+impl LoopState<'_> {
+    /// The index of this iteration: the loop's counter for
+    /// [`for_range`](Parallel::for_range), the item's or chunk's position
+    /// for the other forms.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut doubled = vec![0; 10];
+    /// taskpool::Parallel::new()
+    ///     .for_each_mut(&mut doubled, |slot, state| *slot = 2 * state.index())
+    ///     .unwrap();
+    /// assert_eq!(doubled, [0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
+    /// ```
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Asks the loop to start no new iteration, at any index. Iterations
+    /// already running finish; the loop's result says it did not complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let ran = AtomicUsize::new(0);
+    /// let result = taskpool::Parallel::new()
+    ///     .max_degree_of_parallelism(1)
+    ///     .for_range(0..1000, |i, state| {
+    ///         ran.fetch_add(1, Ordering::Relaxed);
+    ///         if i == 10 {
+    ///             state.stop();
+    ///         }
+    ///     })
+    ///     .unwrap();
+    /// assert!(!result.completed);
+    /// assert_eq!(ran.load(Ordering::Relaxed), 11); // one thread: in order
+    /// ```
+    pub fn stop(&self) {
+        self.exit.stop();
+    }
+
+    /// Asks the loop to start no iteration above this one (.NET's `Break`;
+    /// `break` is a keyword). Iterations below it still run, also those not
+    /// started yet; the loop's result reports the lowest index at which any
+    /// iteration broke.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// let ran: Vec<AtomicBool> = (0..10_000).map(|_| AtomicBool::new(false)).collect();
+    /// let result = taskpool::Parallel::new()
+    ///     .for_range(0..10_000, |i, state| {
+    ///         ran[i].store(true, Ordering::Relaxed);
+    ///         if i == 5000 {
+    ///             state.break_();
+    ///         }
+    ///     })
+    ///     .unwrap();
+    /// let lowest = result.lowest_break.unwrap();
+    /// assert!(lowest <= 5000);
+    /// assert!(ran[..lowest].iter().all(|ran| ran.load(Ordering::Relaxed)));
+    /// ```
+    #[doc(alias = "break")]
+    pub fn break_(&self) {
+        self.exit.break_at(self.index);
+    }
+
+    /// Whether an iteration called [`stop`](Self::stop) (or one panicked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskpool::Parallel::new()
+    ///     .max_degree_of_parallelism(1)
+    ///     .for_range(0..1, |_, state| {
+    ///         assert!(!state.is_stopped());
+    ///         state.stop();
+    ///         assert!(state.is_stopped());
+    ///     })
+    ///     .unwrap();
+    /// ```
+    pub fn is_stopped(&self) -> bool {
+        // ORDERING: Relaxed: a hint for long iterations; nothing is read
+        // through it.
+        self.exit.stopped.load(Ordering::Relaxed)
+    }
+
+    /// The lowest index at which an iteration called
+    /// [`break_`](Self::break_) so far (.NET's `LowestBreakIteration`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskpool::Parallel::new()
+    ///     .max_degree_of_parallelism(1)
+    ///     .for_range(0..5, |i, state| {
+    ///         if i == 3 {
+    ///             state.break_();
+    ///             assert_eq!(state.lowest_break(), Some(3));
+    ///         }
+    ///     })
+    ///     .unwrap();
+    /// ```
+    pub fn lowest_break(&self) -> Option<usize> {
+        self.exit.lowest_break()
+    }
+
+    /// Whether this iteration may as well return now: the loop was
+    /// stopped or cancelled, or broke below this index (.NET's
+    /// `ShouldExitCurrentIteration`). For iterations that run long.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// taskpool::Parallel::new()
+    ///     .max_degree_of_parallelism(1)
+    ///     .for_range(0..10, |i, state| {
+    ///         if i == 2 {
+    ///             state.break_();
+    ///         }
+    ///         assert_eq!(state.should_exit_current_iteration(), i > 2);
+    ///     })
+    ///     .unwrap();
+    /// ```
+    pub fn should_exit_current_iteration(&self) -> bool {
+        !self.exit.may_start(self.index)
+    }
+}
+
+/// The loop's shared early-exit state (see the module doc).
+struct Exit<'a> {
+    /// Iterations whose index is at or above this do not start.
+    limit: AtomicUsize,
+    stopped: AtomicBool,
+    /// `usize::MAX` while nobody broke (no iteration has that index: ranges
+    /// end below it).
+    lowest_break: AtomicUsize,
+    /// An iteration did not start because the token was cancelled.
+    cancelled: AtomicBool,
+    token: Option<&'a CancellationToken>,
+}
+
+impl<'a> Exit<'a> {
+    fn new(token: Option<&'a CancellationToken>) -> Self {
+        Exit {
+            limit: AtomicUsize::new(usize::MAX),
+            stopped: AtomicBool::new(false),
+            lowest_break: AtomicUsize::new(usize::MAX),
+            cancelled: AtomicBool::new(false),
+            token,
+        }
+    }
+
+    // ORDERING (for every access to these fields): Relaxed. They only
+    // decide which iterations start; what the iterations wrote reaches the
+    // caller through the joins that end the loop, which synchronize.
+
+    /// May iteration `index` start? Every iteration asks, right before it
+    /// starts.
+    #[inline]
+    fn may_start(&self, index: usize) -> bool {
+        if index >= self.limit.load(Ordering::Relaxed) {
+            return false;
+        }
+        match self.token {
+            Some(token) if token.is_cancelled() => {
+                self.cancelled.store(true, Ordering::Relaxed);
+                self.limit.store(0, Ordering::Relaxed);
+                false
+            }
+            _ => true,
+        }
+    }
+
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+        self.limit.store(0, Ordering::Relaxed);
+    }
+
+    fn break_at(&self, index: usize) {
+        self.lowest_break.fetch_min(index, Ordering::Relaxed);
+        self.limit.fetch_min(index + 1, Ordering::Relaxed);
+    }
+
+    fn lowest_break(&self) -> Option<usize> {
+        let lowest = self.lowest_break.load(Ordering::Relaxed);
+        (lowest != usize::MAX).then_some(lowest)
+    }
+
+    /// The loop's outcome, once every part of it ended.
+    fn result(&self) -> Result<LoopResult, Cancelled> {
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(Cancelled);
+        }
+        let lowest_break = self.lowest_break();
+        Ok(LoopResult {
+            completed: !self.stopped.load(Ordering::Relaxed) && lowest_break.is_none(),
+            lowest_break,
+        })
+    }
+}
+
+/// While a block of iterations runs: if one panics, no new iteration
+/// starts anywhere in the loop. Forgotten when the block ends normally.
+struct StopOnPanic<'a>(&'a AtomicUsize);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        // ORDERING: Relaxed, like every access to the exit state.
+        self.0.store(0, Ordering::Relaxed);
+    }
+}
+
+/// The plain loops: one call of `f` per index, with its loop state.
+struct EachIndex<'a, F> {
+    exit: &'a Exit<'a>,
+    f: F,
+}
+
+impl<F> Body for EachIndex<'_, F>
+where
+    F: Fn(usize, &LoopState<'_>) + Sync,
+{
+    type Acc = ();
+
+    fn identity(&self) {}
+
+    #[inline]
+    fn run(&self, (): (), range: Range<usize>) -> ((), bool) {
+        let guard = StopOnPanic(&self.exit.limit);
+        for index in range {
+            if !self.exit.may_start(index) {
+                std::mem::forget(guard);
+                return ((), false);
+            }
+            (self.f)(
+                index,
+                &LoopState {
+                    exit: self.exit,
+                    index,
+                },
+            );
+        }
+        std::mem::forget(guard);
+        ((), true)
+    }
+
+    fn reduce(&self, (): (), (): ()) {}
+}
+
+/// The map-reduce loop: a fold per block, blocks combined in index order.
+struct MapReduce<'a, I, M, R> {
+    exit: &'a Exit<'a>,
+    identity: I,
+    map: M,
+    reduce: R,
+}
+
+impl<T, I, M, R> Body for MapReduce<'_, I, M, R>
+where
+    T: Send,
+    I: Fn() -> T + Sync,
+    M: Fn(usize) -> T + Sync,
+    R: Fn(T, T) -> T + Sync,
+{
+    type Acc = T;
+
+    fn identity(&self) -> T {
+        (self.identity)()
+    }
+
+    #[inline]
+    fn run(&self, mut acc: T, range: Range<usize>) -> (T, bool) {
+        let guard = StopOnPanic(&self.exit.limit);
+        if self.exit.token.is_some() {
+            // A token may be cancelled by any iteration: ask before each.
+            for index in range {
+                if !self.exit.may_start(index) {
+                    std::mem::forget(guard);
+                    return (acc, false);
+                }
+                acc = (self.reduce)(acc, (self.map)(index));
+            }
+        } else {
+            // Only a panic elsewhere ends this loop early: ask per block.
+            if !self.exit.may_start(range.start) {
+                std::mem::forget(guard);
+                return (acc, false);
+            }
+            for index in range {
+                acc = (self.reduce)(acc, (self.map)(index));
+            }
+        }
+        std::mem::forget(guard);
+        (acc, true)
+    }
+
+    fn reduce(&self, left: T, right: T) -> T {
+        (self.reduce)(left, right)
+    }
+}
+
+/// A pointer to a slice's elements that the parts of one loop share; each
+/// index is handed to exactly one iteration (see [`drive`](drive::drive)).
+struct SharedMut<T>(*mut T);
+
+// SAFETY: the parts of a loop use the pointer for disjoint elements only,
+// each `&mut T` on one thread at a time; `T: Send` lets that thread be any.
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+
+impl<T> SharedMut<T> {
+    /// # Safety
+    ///
+    /// `start..start + len` lies in the slice, and no other reference to
+    /// those elements exists while the returned one lives.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
+        // SAFETY: by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.0.add(start), len) }
+    }
+}
+
+/// Construction and options.
+impl<'a> Parallel<'a> {
+    /// Loops on the current worker's pool, or, outside any pool, on the
+    /// global one; no token, no limit on parallelism, halves of any length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut items = vec![1, 2, 3, 4];
+    /// taskpool::Parallel::new().for_each_mut(&mut items, |item, _| *item *= 10).unwrap();
+    /// assert_eq!(items, [10, 20, 30, 40]);
+    /// ```
+    pub fn new() -> Parallel<'static> {
+        Parallel {
+            pool: None,
+            token: None,
+            options: LoopOptions {
+                max_degree: usize::MAX,
+                min_len: 1,
+            },
+        }
+    }
+
+    /// Ends the loops early once `token` is cancelled: no new iteration
+    /// starts, running ones finish, and the loop returns `Err(Cancelled)`
+    /// (a task from [`spawn_for_range`](Self::spawn_for_range) ends
+    /// cancelled). A token cancelled before the loop starts runs nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let token = taskpool::CancellationToken::new();
+    /// let result = taskpool::Parallel::new()
+    ///     .cancellation_token(&token)
+    ///     .for_range(0..1_000_000, |i, _| {
+    ///         if i == 10 {
+    ///             token.cancel();
+    ///         }
+    ///     });
+    /// assert_eq!(result, Err(taskpool::Cancelled));
+    /// ```
+    pub fn cancellation_token(self, token: &'a CancellationToken) -> Parallel<'a> {
+        Parallel {
+            token: Some(token),
+            ..self
+        }
+    }
+
+    /// Runs iterations on at most `threads` threads at once (.NET's
+    /// `MaxDegreeOfParallelism`); `1` runs the loop on one thread, in index
+    /// order.
+    ///
+    /// # Panics
+    ///
+    /// If `threads` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Mutex;
+    ///
+    /// let order = Mutex::new(Vec::new());
+    /// taskpool::Parallel::new()
+    ///     .max_degree_of_parallelism(1)
+    ///     .for_range(0..5, |i, _| order.lock().unwrap().push(i))
+    ///     .unwrap();
+    /// assert_eq!(order.into_inner().unwrap(), [0, 1, 2, 3, 4]);
+    /// ```
+    pub fn max_degree_of_parallelism(mut self, threads: usize) -> Parallel<'a> {
+        assert!(threads > 0, "max_degree_of_parallelism must be at least 1");
+        self.options.max_degree = threads;
+        self
+    }
+
+    /// Never splits off a part shorter than `len` iterations (rayon's
+    /// `with_min_len`): for bodies so cheap that even an occasional split
+    /// costs too much, or that want their data in runs of at least `len`.
+    /// `0` counts as `1`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let result = taskpool::Parallel::new().min_len(1000).for_range(0..10_000, |_, _| {});
+    /// assert!(result.unwrap().completed);
+    /// ```
+    pub fn min_len(mut self, len: usize) -> Parallel<'a> {
+        self.options.min_len = len.max(1);
+        self
+    }
+}
+
+/// The loops.
+impl Parallel<'_> {
+    /// Runs `body(i, state)` for every `i` in `range`, in parallel (.NET's
+    /// `Parallel.For`).
+    ///
+    /// Blocks until every iteration that started has finished. Iterations
+    /// run in no particular order, each index exactly once unless the loop
+    /// ends early (see [`LoopState`]).
+    ///
+    /// # Errors
+    ///
+    /// [`Cancelled`] if the [`cancellation_token`](Self::cancellation_token)
+    /// kept an iteration from starting.
+    ///
+    /// # Panics
+    ///
+    /// If an iteration panics: no new iteration starts, and once the
+    /// running ones finished, the panic is raised again here (the first to
+    /// arrive, if several did). The pool keeps running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let sum = AtomicU64::new(0);
+    /// let result = taskpool::Parallel::new()
+    ///     .for_range(1..101, |i, _| {
+    ///         sum.fetch_add(i as u64, Ordering::Relaxed);
+    ///     })
+    ///     .unwrap();
+    /// assert!(result.completed);
+    /// assert_eq!(sum.into_inner(), 5050);
+    /// ```
+    pub fn for_range<F>(self, range: Range<usize>, body: F) -> Result<LoopResult, Cancelled>
+    where
+        F: Fn(usize, &LoopState<'_>) + Sync,
+    {
+        let exit = Exit::new(self.token);
+        if self.token.is_some_and(CancellationToken::is_cancelled) {
+            return Err(Cancelled);
+        }
+        let options = self.options;
+        let body = EachIndex {
+            exit: &exit,
+            f: body,
+        };
+        self.run_on_worker(|registry| drive::drive(registry, &options, range, &body));
+        exit.result()
+    }
+
+    /// Runs `body(item, state)` for every item of `items`, in parallel
+    /// (.NET's `Parallel.ForEach`); `state.index()` is the item's position.
+    ///
+    /// # Errors
+    ///
+    /// As [`for_range`](Self::for_range).
+    ///
+    /// # Panics
+    ///
+    /// As [`for_range`](Self::for_range).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let words = ["parallel", "for", "each"];
+    /// let letters = AtomicUsize::new(0);
+    /// taskpool::Parallel::new()
+    ///     .for_each(&words, |word, _| {
+    ///         letters.fetch_add(word.len(), Ordering::Relaxed);
+    ///     })
+    ///     .unwrap();
+    /// assert_eq!(letters.into_inner(), 15);
+    /// ```
+    pub fn for_each<T, F>(self, items: &[T], body: F) -> Result<LoopResult, Cancelled>
+    where
+        T: Sync,
+        F: Fn(&T, &LoopState<'_>) + Sync,
+    {
+        self.for_range(0..items.len(), |index, state| body(&items[index], state))
+    }
+
+    /// Runs `body(item, state)` with each item of `items` borrowed mutably,
+    /// in parallel (rayon's `par_iter_mut().for_each`); `state.index()` is
+    /// the item's position.
+    ///
+    /// # Errors
+    ///
+    /// As [`for_range`](Self::for_range).
+    ///
+    /// # Panics
+    ///
+    /// As [`for_range`](Self::for_range).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut names = vec![String::from("a"), String::from("b")];
+    /// taskpool::Parallel::new().for_each_mut(&mut names, |name, _| name.push('!')).unwrap();
+    /// assert_eq!(names, ["a!", "b!"]);
+    /// ```
+    pub fn for_each_mut<T, F>(self, items: &mut [T], body: F) -> Result<LoopResult, Cancelled>
+    where
+        T: Send,
+        F: Fn(&mut T, &LoopState<'_>) + Sync,
+    {
+        self.for_each_chunk_mut(items, 1, |_, chunk, state| body(&mut chunk[0], state))
+    }
+
+    /// Cuts `items` into chunks of `chunk_len` (the last may be shorter)
+    /// and runs `body(chunk_index, chunk, state)` for each, in parallel
+    /// (rayon's `par_chunks_mut(chunk_len).enumerate().for_each`): rows of
+    /// an image, blocks of a buffer. `state.index()` is the chunk's index.
+    ///
+    /// # Errors
+    ///
+    /// As [`for_range`](Self::for_range).
+    ///
+    /// # Panics
+    ///
+    /// If `chunk_len` is 0 (like [`slice::chunks_mut`]), and as
+    /// [`for_range`](Self::for_range).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // A 4 x 3 image: each row gets its row number.
+    /// let mut image = vec![0_u8; 4 * 3];
+    /// taskpool::Parallel::new()
+    ///     .for_each_chunk_mut(&mut image, 4, |row, pixels, _| pixels.fill(row as u8))
+    ///     .unwrap();
+    /// assert_eq!(image, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]);
+    /// ```
+    pub fn for_each_chunk_mut<T, F>(
+        self,
+        items: &mut [T],
+        chunk_len: usize,
+        body: F,
+    ) -> Result<LoopResult, Cancelled>
+    where
+        T: Send,
+        F: Fn(usize, &mut [T], &LoopState<'_>) + Sync,
+    {
+        assert!(
+            chunk_len != 0,
+            "for_each_chunk_mut: chunk_len must not be 0"
+        );
+        let len = items.len();
+        let chunks = len.div_ceil(chunk_len);
+        let shared = SharedMut(items.as_mut_ptr());
+        self.for_range(0..chunks, |chunk, state| {
+            let start = chunk * chunk_len;
+            let this_len = chunk_len.min(len - start);
+            // SAFETY: `start..start + this_len` lies in `items`, which this
+            // call borrows mutably until the loop ended; the loop runs each
+            // chunk index at most once, and chunks of distinct indices do
+            // not overlap, so this is the only reference to these elements.
+            let chunk_items = unsafe { shared.slice(start, this_len) };
+            body(chunk, chunk_items, state);
+        })
+    }
+
+    /// Maps every index of `range` and reduces the values, in parallel:
+    /// the map-reduce form (a sum, a minimum, a merged histogram).
+    ///
+    /// `identity()` must be a neutral value for `reduce`, and `reduce`
+    /// associative; it need not be commutative: values are combined in
+    /// index order, so string concatenation gives the sequential answer.
+    /// Each part of the range folds its values from its own `identity()`.
+    ///
+    /// # Errors
+    ///
+    /// [`Cancelled`] if the [`cancellation_token`](Self::cancellation_token)
+    /// kept an index from being mapped.
+    ///
+    /// # Panics
+    ///
+    /// If `identity`, `map` or `reduce` panics: as
+    /// [`for_range`](Self::for_range).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let digits = taskpool::Parallel::new()
+    ///     .map_reduce(0..10, String::new, |i| i.to_string(), |a, b| a + &b)
+    ///     .unwrap();
+    /// assert_eq!(digits, "0123456789");
+    /// ```
+    pub fn map_reduce<T, I, M, R>(
+        self,
+        range: Range<usize>,
+        identity: I,
+        map: M,
+        reduce: R,
+    ) -> Result<T, Cancelled>
+    where
+        T: Send,
+        I: Fn() -> T + Sync,
+        M: Fn(usize) -> T + Sync,
+        R: Fn(T, T) -> T + Sync,
+    {
+        let exit = Exit::new(self.token);
+        if self.token.is_some_and(CancellationToken::is_cancelled) {
+            return Err(Cancelled);
+        }
+        let options = self.options;
+        let body = MapReduce {
+            exit: &exit,
+            identity,
+            map,
+            reduce,
+        };
+        let value = self.run_on_worker(|registry| drive::drive(registry, &options, range, &body));
+        exit.result().map(|_| value)
+    }
+
+    /// Starts `body(i, state)` for every `i` in `range` without waiting,
+    /// and returns a [`Task`] for the loop's result (.NET's
+    /// `Parallel.ForEachAsync`).
+    ///
+    /// The loop runs like [`for_range`](Self::for_range), on this value's
+    /// pool, with its options; the body is `'static` since the caller does
+    /// not wait. The task can be joined or awaited, continued with
+    /// [`Task::then`], and cancelled: [`Task::cancel`] (or the
+    /// [`cancellation_token`](Self::cancellation_token)) starts no new
+    /// iteration, and the task ends cancelled. A panic in an iteration
+    /// ends the task with that panic.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    ///
+    /// let sum = Arc::new(AtomicU64::new(0));
+    /// let counted = sum.clone();
+    /// let task = taskpool::Parallel::new().spawn_for_range(0..1000, move |i, _| {
+    ///     counted.fetch_add(i as u64, Ordering::Relaxed);
+    /// });
+    /// let total = task.then(move |result| {
+    ///     assert!(result.unwrap().completed);
+    ///     sum.load(Ordering::Relaxed)
+    /// });
+    /// assert_eq!(total.join().unwrap(), 499_500);
+    /// ```
+    pub fn spawn_for_range<F>(self, range: Range<usize>, body: F) -> Task<LoopResult>
+    where
+        F: Fn(usize, &LoopState<'_>) + Send + Sync + 'static,
+    {
+        let options = self.options;
+        let parent = self.token.cloned().unwrap_or_default();
+        let run = move |own: &CancellationToken| {
+            let parallel = Parallel {
+                pool: None,
+                token: Some(own),
+                options,
+            };
+            parallel.for_range(range, body)
+        };
+        match self.pool {
+            Some(pool) => pool.spawn_with_token(&parent, run),
+            None => pool::current_or_global(|registry| {
+                crate::task::spawn_with_token_on(registry, &parent, run)
+            }),
+        }
+    }
+
+    /// Runs `f` on a worker of this value's pool, with that pool's
+    /// registry: right here on such a worker, else through a join sent to
+    /// the pool, which blocks this thread until it is done. A pool that
+    /// shut down runs the join on this thread: `f` then gets no registry,
+    /// and the loop runs here, sequentially.
+    fn run_on_worker<R: Send>(&self, f: impl FnOnce(Option<&Registry>) -> R + Send) -> R {
+        let mut f = Some(f);
+        let here = WorkerThread::with_current(|worker| match worker {
+            Some(worker)
+                if self
+                    .pool
+                    .is_none_or(|pool| worker.belongs_to(pool.registry())) =>
+            {
+                Some((f.take().expect("called once"))(Some(worker.registry())))
+            }
+            _ => None,
+        });
+        if let Some(result) = here {
+            return result;
+        }
+        let f = f.take().expect("called once");
+        let on_worker = move || {
+            WorkerThread::with_current(|worker| f(worker.map(|worker| &**worker.registry())))
+        };
+        match self.pool {
+            Some(pool) => pool.join(on_worker, || {}).0,
+            None => crate::join(on_worker, || {}).0,
+        }
+    }
+}
+
+/// Parallel loops.
+impl ThreadPool {
+    /// Parallel loops on this pool: a [`Parallel`] with the default
+    /// options, whose loops run on this pool's workers.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = taskpool::ThreadPool::new(2);
+    /// let total = pool
+    ///     .parallel()
+    ///     .map_reduce(0..1_000, || 0_u64, |i| i as u64, |a, b| a + b)
+    ///     .unwrap();
+    /// assert_eq!(total, 499_500);
+    /// ```
+    pub fn parallel(&self) -> Parallel<'_> {
+        Parallel {
+            pool: Some(self),
+            ..Parallel::new()
+        }
+    }
+}
