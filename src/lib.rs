@@ -56,7 +56,7 @@ pub use cancel::{
     CancellationRegistration, CancellationToken, WaitForCancellation, WaitForCancellationOwned,
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
-pub use parallel::{LoopResult, LoopState, Parallel, ParallelSort};
+pub use parallel::{LoopResult, LoopState, MapReduceInput, Parallel, ParallelSort};
 pub use pool::{Builder, ExecuteError, MAX_THREADS, Metrics, ThreadPool, execute, join};
 pub use task::{
     JoinHandle, Task, YieldNow, block_on, spawn, spawn_async, when_all, when_all_settled, when_any,

@@ -1,5 +1,6 @@
 //! The splitting engine under every loop form: a warm-up on the calling
-//! worker, then lazy binary splitting while other workers are idle.
+//! worker, then rayon-style adaptive splitting, then lazy binary splitting
+//! while other workers are idle.
 //!
 //! A loop form describes its iterations as a [`Body`]: how to run a block of
 //! indices into an accumulator, the accumulator's identity, and how two
@@ -9,7 +10,7 @@
 
 use super::LoopOptions;
 use crate::pool::{Registry, WorkerThread};
-use crate::sync::{AtomicUsize, Ordering};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,10 @@ const CHECK_NANOS: u128 = 1_000;
 
 /// The most iterations between two looks, however cheap they are.
 const MAX_CHECK_EVERY: usize = 4096;
+
+/// How many times its first interval a part may wait between two looks
+/// once the halves it split off were not taken.
+const MAX_BACK_OFF: usize = 64;
 
 /// One loop form's iterations, as the engine sees them.
 pub(super) trait Body: Sync {
@@ -85,6 +90,7 @@ pub(super) fn drive<B: Body>(
                 (CHECK_NANOS / per_iteration.max(1)).clamp(1, MAX_CHECK_EVERY as u128);
             let splitter = Splitter {
                 registry,
+                threads: registry.threads(),
                 min_len: options.min_len.max(1),
                 check_every: check_every as usize,
                 max_helpers: match options.max_degree {
@@ -93,7 +99,14 @@ pub(super) fn drive<B: Body>(
                 },
                 helpers: AtomicUsize::new(0),
             };
-            let rest = splitter.part(body, next..end);
+            let rest = splitter.part(
+                body,
+                next..end,
+                splitter.threads,
+                splitter.check_every,
+                true,
+                None,
+            );
             return body.reduce(acc, rest);
         }
         batch = batch.saturating_mul(2);
@@ -103,6 +116,9 @@ pub(super) fn drive<B: Body>(
 /// What the parallel phase of one loop shares: fixed once the warm-up ends.
 struct Splitter<'a> {
     registry: &'a Registry,
+    /// The pool's threads: the split budget of a part that starts on a
+    /// worker.
+    threads: usize,
     /// Neither half of a split is shorter than this.
     min_len: usize,
     /// Iterations between two looks at the idle probe.
@@ -117,42 +133,94 @@ struct Splitter<'a> {
 }
 
 impl Splitter<'_> {
-    /// Runs `range`, splitting off its upper half whenever another worker
-    /// is idle: first at once (a thief that just took this part splits it
-    /// again while workers are idle), then every `check_every` iterations.
-    fn part<B: Body>(&self, body: &B, range: Range<usize>) -> B::Acc {
+    /// Runs `range`, splitting off its upper half while `splits` is not
+    /// spent (each split halves it), and after that whenever another worker
+    /// is idle, looking every `check_every` iterations (and at once if
+    /// `look_now`).
+    ///
+    /// The budget is rayon's adaptive splitter: a loop starts with one
+    /// split per thread, so that every worker finds a part to steal, also
+    /// one whose owner the OS has preempted; a half that another worker
+    /// took starts over with a full budget, and looks for idle workers at
+    /// once, since the thief may be the first of several. The idle probe
+    /// then balances the tail: a busy worker hands half of what it has left
+    /// to whoever runs dry, however uneven the iterations.
+    ///
+    /// Each look follows at least one block of work on this thread, and
+    /// waits until the half this part split off last was taken (an idle
+    /// worker that is slow to wake finds that half, so there is no need
+    /// for more); a half that nobody took (it runs here after the first)
+    /// looks half as often, so an idle worker that never comes costs less
+    /// and less.
+    fn part<B: Body>(
+        &self,
+        body: &B,
+        range: Range<usize>,
+        mut splits: usize,
+        check_every: usize,
+        mut look_now: bool,
+        sibling_started: Option<&AtomicBool>,
+    ) -> B::Acc {
         let Range { mut start, end } = range;
         let mut acc = body.identity();
         loop {
             if end - start >= 2 * self.min_len
-                && self.registry.has_idle_workers()
+                && (splits > 0 || (look_now && self.idle_worker_wants_more(sibling_started)))
                 && self.reserve_helper()
             {
+                splits /= 2;
                 let mid = start + (end - start) / 2;
                 let home = current_worker();
+                let right_started = AtomicBool::new(false);
                 let (left, right) = crate::join(
-                    || self.part(body, start..mid),
                     || {
-                        // A half run by the thread that split it adds no
-                        // parallelism: its slot goes back at once.
+                        self.part(
+                            body,
+                            start..mid,
+                            splits,
+                            check_every,
+                            false,
+                            Some(&right_started),
+                        )
+                    },
+                    || {
+                        // ORDERING: Relaxed: a hint for the left half's
+                        // next split, nothing is read through it.
+                        right_started.store(true, Ordering::Relaxed);
                         let migrated = current_worker() != home;
-                        if !migrated {
+                        if migrated {
+                            let _slot = HelperSlot(self);
+                            self.part(body, mid..end, self.threads, self.check_every, true, None)
+                        } else {
+                            // Run by the thread that split it: it adds no
+                            // parallelism, so its slot goes back at once.
                             self.release_helper();
+                            let slower = (check_every * 2).min(self.check_every * MAX_BACK_OFF);
+                            self.part(body, mid..end, splits, slower, false, None)
                         }
-                        let _slot = migrated.then_some(HelperSlot(self));
-                        self.part(body, mid..end)
                     },
                 );
                 return body.reduce(body.reduce(acc, left), right);
             }
-            let stop = start + self.check_every.min(end - start);
+            let stop = start + check_every.min(end - start);
             let (folded, go_on) = body.run(acc, start..stop);
             acc = folded;
             start = stop;
+            look_now = true;
             if !go_on || start == end {
                 return acc;
             }
         }
+    }
+
+    /// Should this part split for an idle worker? Only once the half it
+    /// split off last (`sibling_started`) was taken: until then, that half
+    /// is what an idle worker will find, and splitting again would only
+    /// pile up halves while the worker wakes up.
+    fn idle_worker_wants_more(&self, sibling_started: Option<&AtomicBool>) -> bool {
+        // ORDERING: Relaxed, as where it is set.
+        sibling_started.is_none_or(|started| started.load(Ordering::Relaxed))
+            && self.registry.has_idle_workers()
     }
 
     /// Takes a helper slot, if the maximum degree of parallelism leaves one.

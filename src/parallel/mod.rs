@@ -38,16 +38,23 @@
 //! sequentially on its worker, in blocks of doubling length, for a few
 //! microseconds (less than a sleeping worker needs to wake up), so a loop of
 //! ten cheap iterations costs about a plain `for`. If there is more, the
-//! rest is split lazily: before each block of iterations (a block is about a
-//! microsecond of work, measured during the warm-up) the worker looks at one
-//! word that says whether any worker of the pool is idle. If one is, the
-//! remaining range is cut in half with [`join`](crate::join): the upper
-//! half goes on the worker's deque for the idle one to steal, and both
-//! halves go on the same way. So ten million cheap iterations on busy
-//! workers cost a handful of splits, and when iterations vary a hundredfold
-//! in cost, whoever runs out of work first gets half of what a busy worker
-//! has left within a microsecond. [`Parallel::min_len`] keeps halves from
-//! getting shorter than a given length.
+//! rest is split in halves with [`join`](crate::join), the upper half left
+//! on the worker's deque for others to steal:
+//!
+//! * first about once per thread (rayon's adaptive splitter), so that every
+//!   worker finds a part, even while the OS has preempted some; a half that
+//!   another worker took starts over with that budget;
+//! * then lazily: between blocks of about a microsecond of work (their
+//!   length measured during the warm-up), a part looks at one word that
+//!   says whether any worker of the pool is idle, and if one is (and the
+//!   half it split off last was taken), it hands half of what it has left
+//!   over.
+//!
+//! So ten million cheap iterations on busy workers cost a handful of
+//! splits, and when iterations vary a hundredfold in cost, whoever runs out
+//! of work first gets half of what a busy worker has left within a
+//! microsecond. [`Parallel::min_len`] keeps halves from getting shorter than
+//! a given length.
 //!
 //! # Early exit
 //!
@@ -70,8 +77,10 @@
 //! [`Task`]: crate::Task
 
 mod drive;
+mod map_reduce;
 mod sort;
 
+pub use map_reduce::MapReduceInput;
 pub use sort::ParallelSort;
 
 use crate::cancel::CancellationToken;
@@ -80,6 +89,7 @@ use crate::pool::{self, Registry, ThreadPool, WorkerThread};
 use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 use crate::task::Task;
 use drive::Body;
+use map_reduce::MapReduce;
 use std::fmt;
 use std::ops::Range;
 
@@ -364,10 +374,17 @@ impl<'a> Exit<'a> {
     /// starts.
     #[inline]
     fn may_start(&self, index: usize) -> bool {
+        self.may_start_with(self.token, index)
+    }
+
+    /// [`may_start`](Self::may_start) with the token read once, outside a
+    /// block's loop.
+    #[inline(always)]
+    fn may_start_with(&self, token: Option<&CancellationToken>, index: usize) -> bool {
         if index >= self.limit.load(Ordering::Relaxed) {
             return false;
         }
-        match self.token {
+        match token {
             Some(token) if token.is_cancelled() => {
                 self.cancelled.store(true, Ordering::Relaxed);
                 self.limit.store(0, Ordering::Relaxed);
@@ -433,8 +450,9 @@ where
     #[inline]
     fn run(&self, (): (), range: Range<usize>) -> ((), bool) {
         let guard = StopOnPanic(&self.exit.limit);
+        let token = self.exit.token;
         for index in range {
-            if !self.exit.may_start(index) {
+            if !self.exit.may_start_with(token, index) {
                 std::mem::forget(guard);
                 return ((), false);
             }
@@ -451,58 +469,6 @@ where
     }
 
     fn reduce(&self, (): (), (): ()) {}
-}
-
-/// The map-reduce loop: a fold per block, blocks combined in index order.
-struct MapReduce<'a, I, M, R> {
-    exit: &'a Exit<'a>,
-    identity: I,
-    map: M,
-    reduce: R,
-}
-
-impl<T, I, M, R> Body for MapReduce<'_, I, M, R>
-where
-    T: Send,
-    I: Fn() -> T + Sync,
-    M: Fn(usize) -> T + Sync,
-    R: Fn(T, T) -> T + Sync,
-{
-    type Acc = T;
-
-    fn identity(&self) -> T {
-        (self.identity)()
-    }
-
-    #[inline]
-    fn run(&self, mut acc: T, range: Range<usize>) -> (T, bool) {
-        let guard = StopOnPanic(&self.exit.limit);
-        if self.exit.token.is_some() {
-            // A token may be cancelled by any iteration: ask before each.
-            for index in range {
-                if !self.exit.may_start(index) {
-                    std::mem::forget(guard);
-                    return (acc, false);
-                }
-                acc = (self.reduce)(acc, (self.map)(index));
-            }
-        } else {
-            // Only a panic elsewhere ends this loop early: ask per block.
-            if !self.exit.may_start(range.start) {
-                std::mem::forget(guard);
-                return (acc, false);
-            }
-            for index in range {
-                acc = (self.reduce)(acc, (self.map)(index));
-            }
-        }
-        std::mem::forget(guard);
-        (acc, true)
-    }
-
-    fn reduce(&self, left: T, right: T) -> T {
-        (self.reduce)(left, right)
-    }
 }
 
 /// A pointer to a slice's elements that the parts of one loop share; each
@@ -522,6 +488,15 @@ impl<T> SharedMut<T> {
     unsafe fn slice(&self, start: usize, len: usize) -> &mut [T] {
         // SAFETY: by the caller's contract.
         unsafe { std::slice::from_raw_parts_mut(self.0.add(start), len) }
+    }
+
+    /// # Safety
+    ///
+    /// As [`slice`](Self::slice), for the one element at `index`.
+    #[allow(clippy::mut_from_ref)]
+    unsafe fn item(&self, index: usize) -> &mut T {
+        // SAFETY: by the caller's contract.
+        unsafe { &mut *self.0.add(index) }
     }
 }
 
@@ -617,7 +592,7 @@ impl<'a> Parallel<'a> {
 }
 
 /// The loops.
-impl Parallel<'_> {
+impl<'a> Parallel<'a> {
     /// Runs `body(i, state)` for every `i` in `range`, in parallel (.NET's
     /// `Parallel.For`).
     ///
@@ -654,10 +629,7 @@ impl Parallel<'_> {
     where
         F: Fn(usize, &LoopState<'_>) + Sync,
     {
-        let exit = Exit::new(self.token);
-        if self.token.is_some_and(CancellationToken::is_cancelled) {
-            return Err(Cancelled);
-        }
+        let exit = self.exit_state()?;
         let options = self.options;
         let body = EachIndex {
             exit: &exit,
@@ -724,7 +696,15 @@ impl Parallel<'_> {
         T: Send,
         F: Fn(&mut T, &LoopState<'_>) + Sync,
     {
-        self.for_each_chunk_mut(items, 1, |_, chunk, state| body(&mut chunk[0], state))
+        let len = items.len();
+        let shared = SharedMut(items.as_mut_ptr());
+        self.for_range(0..len, |index, state| {
+            // SAFETY: `index < len`, and the loop runs each index at most
+            // once: this is the only reference to the item while `items`
+            // is borrowed by this call.
+            let item = unsafe { shared.item(index) };
+            body(item, state);
+        })
     }
 
     /// Cuts `items` into chunks of `chunk_len` (the last may be shorter)
@@ -780,18 +760,22 @@ impl Parallel<'_> {
         })
     }
 
-    /// Maps every index of `range` and reduces the values, in parallel:
-    /// the map-reduce form (a sum, a minimum, a merged histogram).
+    /// Maps every index of a range, or every item of a slice, and reduces
+    /// the values, in parallel: the map-reduce form (a sum, a minimum, a
+    /// merged histogram; rayon's `map(..).reduce(..)`).
     ///
+    /// `input` is a `Range<usize>` (`map` gets each index) or a slice
+    /// (`map` gets a reference to each item; the fold then walks the
+    /// slice's items directly, which the compiler can vectorize).
     /// `identity()` must be a neutral value for `reduce`, and `reduce`
     /// associative; it need not be commutative: values are combined in
     /// index order, so string concatenation gives the sequential answer.
-    /// Each part of the range folds its values from its own `identity()`.
+    /// Each part of the input folds its values from its own `identity()`.
     ///
     /// # Errors
     ///
     /// [`Cancelled`] if the [`cancellation_token`](Self::cancellation_token)
-    /// kept an index from being mapped.
+    /// kept an item from being mapped.
     ///
     /// # Panics
     ///
@@ -805,32 +789,38 @@ impl Parallel<'_> {
     ///     .map_reduce(0..10, String::new, |i| i.to_string(), |a, b| a + &b)
     ///     .unwrap();
     /// assert_eq!(digits, "0123456789");
+    ///
+    /// let values: Vec<u64> = (1..=1000).collect();
+    /// let sum = taskpool::Parallel::new()
+    ///     .map_reduce(&values[..], || 0, |&v| v, |a, b| a + b)
+    ///     .unwrap();
+    /// assert_eq!(sum, 500_500);
     /// ```
-    pub fn map_reduce<T, I, M, R>(
+    pub fn map_reduce<In, T, I, M, R>(
         self,
-        range: Range<usize>,
+        input: In,
         identity: I,
         map: M,
         reduce: R,
     ) -> Result<T, Cancelled>
     where
+        In: MapReduceInput,
         T: Send,
         I: Fn() -> T + Sync,
-        M: Fn(usize) -> T + Sync,
+        M: Fn(In::Item) -> T + Sync,
         R: Fn(T, T) -> T + Sync,
     {
-        let exit = Exit::new(self.token);
-        if self.token.is_some_and(CancellationToken::is_cancelled) {
-            return Err(Cancelled);
-        }
+        let exit = self.exit_state()?;
         let options = self.options;
+        let indices = input.indices();
         let body = MapReduce {
             exit: &exit,
+            input,
             identity,
             map,
             reduce,
         };
-        let value = self.run_on_worker(|registry| drive::drive(registry, &options, range, &body));
+        let value = self.run_on_worker(|registry| drive::drive(registry, &options, indices, &body));
         exit.result().map(|_| value)
     }
 
@@ -885,6 +875,15 @@ impl Parallel<'_> {
         }
     }
 
+    /// A loop's exit state, or `Err` at once if the token is cancelled
+    /// already (then no iteration runs).
+    fn exit_state(&self) -> Result<Exit<'a>, Cancelled> {
+        match self.token {
+            Some(token) if token.is_cancelled() => Err(Cancelled),
+            token => Ok(Exit::new(token)),
+        }
+    }
+
     /// Runs `f` on a worker of this value's pool, with that pool's
     /// registry: right here on such a worker, else through a join sent to
     /// the pool, which blocks this thread until it is done. A pool that
@@ -909,9 +908,12 @@ impl Parallel<'_> {
         let on_worker = move || {
             WorkerThread::with_current(|worker| f(worker.map(|worker| &**worker.registry())))
         };
+        // The loop is the join's second closure: the worker runs the empty
+        // first one and pops the loop straight back, so the loop's own
+        // split-off halves are the only work thieves find on its deque.
         match self.pool {
-            Some(pool) => pool.join(on_worker, || {}).0,
-            None => crate::join(on_worker, || {}).0,
+            Some(pool) => pool.join(|| {}, on_worker).1,
+            None => crate::join(|| {}, on_worker).1,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod fan_out;
 pub mod fork_join;
 pub mod heap;
 pub mod idle_cpu;
+pub mod loops;
 pub mod spawn_join;
 pub mod submit;
 pub mod tokio_shapes;
