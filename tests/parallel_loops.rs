@@ -11,7 +11,7 @@ use std::time::Duration;
 use support::{EXPECTED, Slots, panic_text, quiet_expected_panics, size, spin_for, within};
 use taskpool::{CancellationToken, Cancelled, LoopResult, Parallel, ThreadPool};
 
-const SIZES: [usize; 4] = [0, 1, 7, size(1_000_003, 3_001)];
+const SIZES: [usize; 4] = [0, 1, 7, size(1_000_003, 301)];
 
 fn completed() -> Result<LoopResult, Cancelled> {
     Ok(LoopResult {
@@ -170,7 +170,7 @@ fn map_reduce_keeps_index_order_for_non_commutative_reduces() {
 fn stop_starts_no_new_iteration() {
     within("stop", || {
         let pool = ThreadPool::new(4);
-        let len = size(1_000_000, 5_000);
+        let len = size(1_000_000, 600);
         let stopped_at = AtomicUsize::new(usize::MAX);
         let started_after_stop = AtomicUsize::new(0);
         let stop_called = AtomicBool::new(false);
@@ -218,7 +218,7 @@ fn stop_on_one_thread_runs_exactly_the_iterations_before_it() {
 fn break_reports_the_lowest_index_and_every_index_below_it_ran() {
     within("break", || {
         let pool = ThreadPool::new(4);
-        let len = size(1_000_000, 5_000);
+        let len = size(1_000_000, 600);
         for breaks_at in [0, 1, len / 2, len - 1] {
             let ran: Vec<AtomicBool> = (0..len).map(|_| AtomicBool::new(false)).collect();
             let result = pool
@@ -295,7 +295,7 @@ fn a_token_cancelled_before_the_loop_runs_nothing() {
 fn cancelling_during_the_loop_starts_no_new_iteration() {
     within("cancel during", || {
         let pool = ThreadPool::new(4);
-        let len = size(10_000_000, 5_000);
+        let len = size(10_000_000, 600);
         let token = CancellationToken::new();
         let cancelled = AtomicBool::new(false);
         let started_after = AtomicUsize::new(0);

@@ -54,8 +54,10 @@ const BLOCK: usize = 64;
 /// `par_sort_unstable`, `_by`, `_by_key`).
 ///
 /// They run on the current worker's pool, or, outside any pool, on the
-/// global one; from a worker, the caller takes part. Short slices are
-/// sorted right away on the calling thread. The stable sorts keep equal
+/// global one; from a worker, the caller takes part. To sort on a pool of
+/// your own, call them from work running on it (a task, a
+/// [`join`](crate::ThreadPool::join)). Short slices are sorted right away
+/// on the calling thread. The stable sorts keep equal
 /// elements in their order and allocate a buffer as long as the slice; the
 /// unstable ones sort in place and are faster.
 ///
