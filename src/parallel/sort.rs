@@ -28,21 +28,22 @@ use std::mem::{self, size_of};
 use std::ptr;
 
 /// Below this many elements a sort runs on the calling thread with std's
-/// sort: not worth a trip to the pool.
-const SEQUENTIAL_LEN: usize = 1 << 13;
+/// sort: not worth a trip to the pool. (The cut-offs are far lower under
+/// Miri, so that its tests reach every parallel path with short inputs.)
+const SEQUENTIAL_LEN: usize = if cfg!(miri) { 256 } else { 1 << 13 };
 
 /// Parts are not cut smaller than this for the workers' sake.
-const MIN_PART_LEN: usize = 1 << 12;
+const MIN_PART_LEN: usize = if cfg!(miri) { 128 } else { 1 << 12 };
 
 /// How many parts per worker a sort aims for, so that a worker that ends
 /// early finds parts left to steal.
 const PARTS_PER_WORKER: usize = 32;
 
 /// Merges of fewer elements than this run on one thread.
-const SEQUENTIAL_MERGE_LEN: usize = 1 << 13;
+const SEQUENTIAL_MERGE_LEN: usize = if cfg!(miri) { 128 } else { 1 << 13 };
 
 /// Copies of fewer elements than this run on one thread.
-const SEQUENTIAL_COPY_LEN: usize = 1 << 16;
+const SEQUENTIAL_COPY_LEN: usize = if cfg!(miri) { 128 } else { 1 << 16 };
 
 /// The pivot is the median of this many elements spread over the part.
 const PIVOT_SAMPLES: usize = 31;
