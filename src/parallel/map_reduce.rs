@@ -2,7 +2,7 @@
 //! body for the splitting engine.
 
 use super::drive::Body;
-use super::{Exit, StopOnPanic};
+use super::state::{Exit, StopOnPanic};
 use std::ops::Range;
 
 mod sealed {
