@@ -32,7 +32,7 @@ fn main() {
     println!("{width}x{height} Mandelbrot, up to {MAX_ITERATIONS} iterations a pixel");
     println!("  one thread   {:>8.1} ms", ms(one_thread));
     println!(
-        "  {threads} threads    {:>8.1} ms   {:.2}x faster",
+        "  {threads} threads    {:>8.1} ms   speed-up {:.2}x",
         ms(parallel),
         one_thread.as_secs_f64() / parallel.as_secs_f64()
     );

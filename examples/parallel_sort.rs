@@ -35,12 +35,12 @@ fn main() {
         ms(one_thread)
     );
     println!(
-        "  par_sort_unstable                  {:>9.1} ms   {:.2}x faster",
+        "  par_sort_unstable                  {:>9.1} ms   speed-up {:.2}x",
         ms(unstable),
         one_thread.as_secs_f64() / unstable.as_secs_f64()
     );
     println!(
-        "  par_sort (stable)                  {:>9.1} ms   {:.2}x faster",
+        "  par_sort (stable)                  {:>9.1} ms   speed-up {:.2}x",
         ms(stable),
         one_thread.as_secs_f64() / stable.as_secs_f64()
     );
