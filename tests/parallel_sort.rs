@@ -11,7 +11,7 @@ use support::{
 use taskpool::{ParallelSort, ThreadPool};
 
 /// Long enough to go parallel (and well past the sequential cut-offs).
-const LONG: usize = size(300_000, 1_500);
+const LONG: usize = size(300_000, 400);
 
 fn inputs(len: usize) -> Vec<(&'static str, Vec<u64>)> {
     let mut rng = Rng::new(len as u64 + 11);
@@ -118,7 +118,7 @@ fn the_stable_sort_keeps_equal_keys_in_order() {
                 .all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 < w[1].1)),
             "equal keys out of their original order"
         );
-        let mut strings: Vec<(String, usize)> = (0..size(50_000, 1_000))
+        let mut strings: Vec<(String, usize)> = (0..size(50_000, 300))
             .map(|i| (format!("k{}", rng.below(100)), i))
             .collect();
         let mut expected = strings.clone();
@@ -133,7 +133,7 @@ fn sorts_of_owned_values_drop_each_once() {
     within("drops", || {
         let drops = DropCounter::new();
         let mut rng = Rng::new(9);
-        let len = size(60_000, 1_500);
+        let len = size(60_000, 400);
         let mut v: Vec<(u64, Tracked)> =
             (0..len).map(|_| (rng.below(1000), drops.track())).collect();
         v.par_sort_unstable_by_key(|(key, _)| *key);
