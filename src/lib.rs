@@ -45,6 +45,7 @@ mod cancel;
 mod error;
 #[cfg(all(test, loom))]
 mod models;
+mod parallel;
 mod pool;
 mod scope;
 mod sync;
@@ -57,6 +58,7 @@ pub use cancel::{
     WaitForCancellationOwned,
 };
 pub use error::{BuildError, BuildErrorKind, Cancelled, TaskError, TimedOut};
+pub use parallel::{LoopResult, LoopState, MapReduceInput, Parallel, ParallelSort};
 pub use pool::{
     Builder, DEFAULT_BLOCKING_KEEP_ALIVE, DEFAULT_MAX_BLOCKING_THREADS, ExecuteError, MAX_THREADS,
     Metrics, ThreadPool, execute, join,

@@ -277,3 +277,16 @@ fn finish<RA, RB>(a: Result<RA, Payload>, b: Result<RB, Payload>) -> (RA, RB) {
 pub(super) fn finish_one<R>(result: Result<R, Payload>) -> R {
     result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
 }
+
+/// The probe of the parallel loops' adaptive splitting (`src/parallel/`).
+impl Registry {
+    /// Is any worker of this pool looking for work, or asleep (idle, or
+    /// blocked in a join where it still runs queued work)? Then work split
+    /// off now would be taken soon; when every worker is busy, splitting
+    /// would only add jobs that the splitter pops back itself.
+    #[inline]
+    pub(crate) fn has_idle_workers(&self) -> bool {
+        let word = self.sleep.snapshot();
+        word.sleeping() + word.searching() > 0
+    }
+}

@@ -23,6 +23,7 @@
 //! | [`WorkerThread`]: `waker`, `wait_until` | a waiting worker serving its pool until a task completes |
 //! | [`with_thread_waker`], [`with_own_parker`] (`park.rs`) | blocking until a waker fires, with a token of the wait's own |
 //! | scopes (`src/scope/`): `JobRef::from_pointer`, `submit`, `current_or_global`, `report_panic`, `WorkerThread::wait_until`, `with_thread_waker` | queueing a borrowed scoped task, and the scope owner's and joiners' waits |
+//! | [`Registry`]: `has_idle_workers` (`join.rs`) | the parallel loops (`src/parallel/`): split a range only while another worker could take the half |
 //!
 //! | file | what lives there |
 //! |---|---|
@@ -96,6 +97,7 @@ use std::time::{Duration, Instant};
 /// | structured | [`join`](Self::join) | `src/pool/mod.rs` (its stack jobs in `src/pool/join.rs`) |
 /// | structured | [`install`](Self::install) | `src/pool/install.rs` |
 /// | structured | [`scope`](Self::scope) | `src/scope/mod.rs` |
+/// | parallel loops | [`parallel`](Self::parallel) | `src/parallel/mod.rs` |
 /// | shutdown | [`shutdown`](Self::shutdown), [`shutdown_timeout`](Self::shutdown_timeout), the drop | `src/pool/mod.rs` |
 /// | level 2 | [`spawn`](Self::spawn), [`spawn_with_token`](Self::spawn_with_token), [`spawn_async`](Self::spawn_async) | `src/task/mod.rs` |
 /// | level 2, blocking calls | [`spawn_blocking`](Self::spawn_blocking) | `src/task/blocking.rs` (its threads in `src/pool/blocking.rs`) |

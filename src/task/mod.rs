@@ -218,13 +218,7 @@ impl ThreadPool {
         F: FnOnce(&CancellationToken) -> Result<T, Cancelled> + Send + 'static,
         T: Send + 'static,
     {
-        let own = token.child_token();
-        let inside = own.clone();
-        let body = move || {
-            inside.check()?;
-            f(&inside)
-        };
-        spawn_with_own_token(self.registry(), body, own)
+        spawn_with_token_on(self.registry(), token, f)
     }
 
     /// Polls `future` on the pool's workers and returns a [`Task`] for its
@@ -530,6 +524,26 @@ where
     let (task, entry) = allocate_closure(registry, f, extra);
     entry.into_raw_task().submit_to(registry, Submit::New);
     task
+}
+
+/// [`ThreadPool::spawn_with_token`] on `registry`'s pool (the parallel
+/// loops' `spawn_for_range` names the current worker's pool this way).
+pub(crate) fn spawn_with_token_on<T, F>(
+    registry: &Arc<Registry>,
+    token: &CancellationToken,
+    f: F,
+) -> Task<T>
+where
+    F: FnOnce(&CancellationToken) -> Result<T, Cancelled> + Send + 'static,
+    T: Send + 'static,
+{
+    let own = token.child_token();
+    let inside = own.clone();
+    let body = move || {
+        inside.check()?;
+        f(&inside)
+    };
+    spawn_with_own_token(registry, body, own)
 }
 
 /// `spawn_with_token` once the closure is wrapped: a closure task whose

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::harness::contender::Contender;
 use crate::harness::contenders::{TaskpoolL1, TaskpoolL2};
 use crate::harness::workloads::{
-    Timed, Unmeasured, Via, blocking, fan_out, fork_join, heap, idle_cpu, latency, scope,
+    Timed, Unmeasured, Via, blocking, fan_out, fork_join, heap, idle_cpu, latency, loops, scope,
     spawn_join, submit, tokio_shapes, wakeup,
 };
 use std::time::Duration;
@@ -152,7 +152,9 @@ impl Row {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Workload {
     FireAndForget,
-    Contention { submitters: usize },
+    Contention {
+        submitters: usize,
+    },
     SpawnJoin,
     NestedFanOut,
     FibNoCutoff,
@@ -174,6 +176,9 @@ pub enum Workload {
     IdleCpu,
     HeapPerJob,
     HeapPerTask,
+    /// Parallel loops and sort, beside rayon's (one block: `loops_rows`,
+    /// `run_loops`).
+    Loops,
 }
 
 /// A workload's values on one contender, one per row, and how it ran.
@@ -216,6 +221,7 @@ impl Workload {
             Workload::IdleCpu,
             Workload::HeapPerJob,
             Workload::HeapPerTask,
+            Workload::Loops,
         ]);
         plan
     }
@@ -472,6 +478,7 @@ impl Workload {
                     .about("allocation calls made to queue one job")
                     .indented(),
             ],
+            Workload::Loops => loops_rows(context),
             Workload::HeapPerTask => vec![
                 row("heap_per_task", IdleAndMemory, "B/task")
                     .title("heap per queued task with a result".into())
@@ -600,6 +607,7 @@ impl Workload {
                     via: per.via,
                 }
             }
+            Workload::Loops => run_loops(pool, context)?,
             Workload::HeapPerTask => {
                 let per =
                     heap::per_task(pool, context.threads, sizes.heap_jobs, context.allocator)?;
@@ -626,6 +634,7 @@ impl Workload {
             Workload::FibNoCutoff => millis(fork_join::fib_serial_timed(sizes.fib_no_cutoff)),
             Workload::FibCutoff => millis(fork_join::fib_serial_timed(sizes.fib_cutoff.0)),
             Workload::TreeSum => millis(fork_join::tree_sum_serial_timed(sizes.tree_levels)),
+            Workload::Loops => return Some(serial_loops(context)),
             _ => return None,
         };
         Some(vec![value])
@@ -660,6 +669,112 @@ fn micros_tail(tail: latency::Tail) -> Measured {
         values: vec![tail.p50.as_secs_f64() * 1e6, tail.p99.as_secs_f64() * 1e6],
         via: Via::Native,
     }
+}
+
+// ---------------------------------------------------------------------------
+// Parallel loops and sort beside rayon (`harness/workloads/loops.rs`).
+// ---------------------------------------------------------------------------
+
+/// The sizes of the loop rows: the issue's, or smaller in quick mode.
+struct LoopSizes {
+    sum: usize,
+    fill: usize,
+    image: (usize, usize),
+    small_loops: usize,
+    sort: usize,
+}
+
+/// Loops of this many iterations for the per-loop overhead row.
+const SMALL_LOOP_LEN: usize = 100;
+/// Sums and fills timed back to back, so that one is well over a timer tick.
+const LOOP_ROUNDS: usize = 10;
+
+impl LoopSizes {
+    fn of(context: &Context) -> LoopSizes {
+        let quick = context.sizes.jobs < crate::context::Sizes::full().jobs;
+        if quick {
+            LoopSizes {
+                sum: 1_000_000,
+                fill: 1_000_000,
+                image: (512, 384),
+                small_loops: 2_000,
+                sort: 2_000_000,
+            }
+        } else {
+            LoopSizes {
+                sum: 10_000_000,
+                fill: 1_000_000,
+                image: (1024, 768),
+                small_loops: 10_000,
+                sort: 20_000_000,
+            }
+        }
+    }
+}
+
+fn loops_rows(context: &Context) -> Vec<Row> {
+    let sizes = LoopSizes::of(context);
+    let rayon = || Goal::VsPeer("rayon", 1.0);
+    vec![
+        Row::new("parallel_sum", Group::ForkJoin, "ms")
+            .title(format!("parallel sum of {} u64", count(sizes.sum)))
+            .about("map-reduce over a slice: taskpool map_reduce, rayon par_iter().sum()")
+            .goal_for(LEVEL_2, rayon()),
+        Row::new("parallel_for", Group::ForkJoin, "ns/index")
+            .title(format!(
+                "parallel for over {} cheap indices",
+                count(sizes.fill)
+            ))
+            .about("an output slot written per index: for_each_mut, rayon par_iter_mut")
+            .goal_for(LEVEL_2, rayon()),
+        Row::new("uneven_image", Group::ForkJoin, "ms")
+            .title(format!(
+                "Mandelbrot {}x{}, up to {} iterations",
+                sizes.image.0,
+                sizes.image.1,
+                loops::MAX_ITERATIONS
+            ))
+            .about("rows of a hundredfold uneven cost: for_each_chunk_mut, rayon par_chunks_mut")
+            .goal_for(LEVEL_2, rayon()),
+        Row::new("small_loops", Group::ForkJoin, "us/loop")
+            .title(format!(
+                "{} loops of {SMALL_LOOP_LEN} from outside",
+                count(sizes.small_loops)
+            ))
+            .about("per-loop overhead: a short loop started from a thread outside the pool")
+            .goal_for(LEVEL_2, rayon()),
+        Row::new("parallel_sort", Group::ForkJoin, "ms")
+            .title(format!("parallel sort of {} random u64", count(sizes.sort)))
+            .about("par_sort_unstable, both")
+            .goal_for(LEVEL_2, rayon()),
+    ]
+}
+
+fn run_loops<C: Contender>(pool: &C, context: &Context) -> Result<Measured, Unmeasured> {
+    let sizes = LoopSizes::of(context);
+    let millis = |elapsed: Duration| elapsed.as_secs_f64() * 1e3;
+    Ok(Measured {
+        values: vec![
+            millis(loops::sum(pool, sizes.sum, LOOP_ROUNDS)?),
+            nanos_per(loops::fill(pool, sizes.fill, LOOP_ROUNDS)?, sizes.fill),
+            millis(loops::image(pool, sizes.image.0, sizes.image.1)?),
+            loops::small_loops(pool, sizes.small_loops, SMALL_LOOP_LEN)?.as_secs_f64() * 1e6,
+            millis(loops::sort(pool, sizes.sort)?),
+        ],
+        via: Via::Native,
+    })
+}
+
+fn serial_loops(context: &Context) -> Vec<f64> {
+    let sizes = LoopSizes::of(context);
+    let millis = |elapsed: Duration| elapsed.as_secs_f64() * 1e3;
+    vec![
+        millis(loops::sum_serial(sizes.sum, LOOP_ROUNDS)),
+        nanos_per(loops::fill_serial(sizes.fill, LOOP_ROUNDS), sizes.fill),
+        millis(loops::image_serial(sizes.image.0, sizes.image.1)),
+        loops::fill_serial(SMALL_LOOP_LEN, sizes.small_loops).as_secs_f64() * 1e6,
+        millis(loops::sort_serial(sizes.sort)),
+    ]
 }
 
 fn nanos_per(elapsed: Duration, count: usize) -> f64 {

@@ -5,7 +5,7 @@ use crate::harness::contender::{Contender, ForkJoin, Local, Role, Unsupported};
 
 /// A `rayon::ThreadPool` of its own (not the global one).
 #[derive(Debug)]
-pub struct Rayon(rayon::ThreadPool);
+pub struct Rayon(pub rayon::ThreadPool);
 
 /// `rayon::spawn` and `rayon::join`: on a worker they use that worker's pool.
 #[derive(Debug, Clone, Copy)]

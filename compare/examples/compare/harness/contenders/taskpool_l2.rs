@@ -6,7 +6,7 @@ use crate::harness::contender::{AsyncSpawn, Contender, ForkJoin, Local, Role, Sp
 use std::future::Future;
 
 /// A taskpool pool, driven through its level-2 API.
-pub struct TaskpoolL2(taskpool::ThreadPool);
+pub struct TaskpoolL2(pub taskpool::ThreadPool);
 
 /// The pool the calling worker belongs to: `taskpool::spawn`, `join` and
 /// `spawn_async` find it through the current thread.

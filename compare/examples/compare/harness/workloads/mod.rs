@@ -11,6 +11,7 @@ pub mod fork_join;
 pub mod heap;
 pub mod idle_cpu;
 pub mod latency;
+pub mod loops;
 pub mod scope;
 pub mod spawn_join;
 pub mod submit;
