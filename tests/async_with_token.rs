@@ -88,10 +88,15 @@ fn the_future_gets_a_child_token_of_its_own() {
     });
     let own = recv_guarded("the task's own token", &receive_token);
     assert!(!own.is_cancelled());
-    task.cancel();
+    let ended_here = task.cancel();
     assert!(own.is_cancelled(), "Task::cancel cancels the task's token");
     assert!(!parent.is_cancelled(), "but not its parent");
-    assert!(join_guarded("cancelled", task).unwrap_err().is_cancelled());
+    match join_guarded("cancelled", task) {
+        Err(error) => assert!(error.is_cancelled(), "{error}"),
+        // `cancel` met the first poll in flight (it answered `false`): that
+        // poll may have seen its token cancelled and finished the future.
+        Ok(()) => assert!(!ended_here, "a task this call ended reports cancelled"),
+    }
     pool.shutdown();
 }
 
