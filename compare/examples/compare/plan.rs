@@ -206,6 +206,7 @@ impl Workload {
             Workload::FibCutoff,
             Workload::TreeSum,
             Workload::ScopeTinyTasks,
+            Workload::Loops,
             Workload::SpawnManyLocal,
             Workload::SpawnManyRemoteIdle,
             Workload::SpawnManyRemoteBusy,
@@ -221,7 +222,6 @@ impl Workload {
             Workload::IdleCpu,
             Workload::HeapPerJob,
             Workload::HeapPerTask,
-            Workload::Loops,
         ]);
         plan
     }
@@ -659,9 +659,10 @@ const MIXED_CPU: Duration = Duration::from_millis(2);
 /// Async sleeps per run of the timer rows.
 const TIMER_SLEEPERS: usize = 200;
 
-/// Bursts of the queue-wait row's stream: 1.5 s of it, a sixth in `--quick`.
+/// Bursts of the queue-wait row's stream: 0.3 s of it (2,400 jobs), a
+/// sixth in `--quick`.
 fn queue_wait_bursts(sizes: &crate::context::Sizes) -> usize {
-    sizes.wakeup_samples * 5
+    sizes.wakeup_samples
 }
 
 fn micros_tail(tail: latency::Tail) -> Measured {
