@@ -14,10 +14,23 @@ use taskpool::ThreadPool;
 
 const MAX_ITERATIONS: u32 = 2_000;
 
+/// A positive whole number from the command line, or `default`; anything
+/// else ends the program with a usage line.
+fn size_argument(arg: Option<String>, name: &str, default: usize) -> usize {
+    match arg.map(|text| text.parse::<usize>()) {
+        None => default,
+        Some(Ok(n)) if n > 0 => n,
+        Some(_) => {
+            eprintln!("usage: mandelbrot [WIDTH HEIGHT]; {name} is a whole number above 0");
+            std::process::exit(2);
+        }
+    }
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1).map(|arg| arg.parse::<usize>());
-    let width = args.next().map_or(1024, |w| w.expect("WIDTH is a number"));
-    let height = args.next().map_or(768, |h| h.expect("HEIGHT is a number"));
+    let mut args = std::env::args().skip(1);
+    let width = size_argument(args.next(), "WIDTH", 1024);
+    let height = size_argument(args.next(), "HEIGHT", 768);
 
     let pool = ThreadPool::new(0);
     let threads = pool.metrics().threads;

@@ -7,11 +7,13 @@ use std::time::{Duration, Instant};
 use taskpool::ParallelSort;
 
 fn main() {
-    let len = match std::env::args().nth(1) {
-        Some(arg) => arg
-            .parse()
-            .expect("the argument is the number of values to sort"),
+    let len = match std::env::args().nth(1).map(|arg| arg.parse::<usize>()) {
         None => 20_000_000,
+        Some(Ok(len)) => len,
+        Some(Err(_)) => {
+            eprintln!("usage: parallel_sort [LEN]; LEN is how many values to sort");
+            std::process::exit(2);
+        }
     };
     let input = random_values(len);
     let threads = taskpool::ThreadPool::new(0).metrics().threads;
