@@ -315,6 +315,26 @@ impl<T: Send + 'static> TaskSet<T> {
         JoinNext { set: self }
     }
 
+    /// The same future as [`join_next_async`](Self::join_next_async), under
+    /// the name a stream user reaches for: `while let Some(r) =
+    /// set.next().await`.
+    ///
+    /// A `TaskSet` is not an `Iterator`: its `next` is awaited, not called
+    /// in a `for` loop (the blocking form is [`join_next`](Self::join_next)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut set: taskpool::TaskSet<u32> = [taskpool::Task::ready(7)].into_iter().collect();
+    /// let first = taskpool::block_on(set.next());
+    /// assert_eq!(first.unwrap().unwrap(), 7);
+    /// assert!(taskpool::block_on(set.next()).is_none());
+    /// ```
+    #[allow(clippy::should_implement_trait)] // an async `next`, as on a stream
+    pub fn next(&mut self) -> JoinNext<'_, T> {
+        self.join_next_async()
+    }
+
     /// The tasks in the set: running, queued, or finished with a result not
     /// taken yet.
     ///
