@@ -90,6 +90,11 @@ impl<B: Body, X: Extra> Harness<B, X> {
         dealloc: |header| unsafe { Self::from_raw(header).dealloc() },
     };
 
+    /// The operations of a `Cell<B, X>` task, which its `RawTask`s carry.
+    pub(super) fn vtable() -> &'static TaskVTable {
+        &Self::VTABLE
+    }
+
     /// The typed view of the task at `header`.
     ///
     /// # Safety
@@ -133,7 +138,7 @@ impl<B: Body, X: Extra> Harness<B, X> {
     unsafe fn run_from_queue(data: JobData) -> Ran {
         // SAFETY: forwarded: the word is the task's header and carries the
         // entry's reference, which `entry` now holds.
-        let entry = unsafe { RawTask::from_data(data) };
+        let entry = unsafe { RawTask::from_data(data, Self::vtable()) };
         // SAFETY: forwarded; `entry` keeps the task alive.
         let harness = unsafe { Self::from_raw(entry.header_ptr()) };
         match harness.state().transition_to_running() {
@@ -191,7 +196,7 @@ impl<B: Body, X: Extra> Harness<B, X> {
     /// The caller owns the stage, and the body in it is live; it holds a
     /// reference.
     unsafe fn poll_body(self) -> Poll<Outcome> {
-        let waker = waker_ref(self.cell.cast());
+        let waker = waker_ref::<B, X>(self.cell.cast());
         let mut cx = Context::from_waker(&waker);
         let polled = self.stage().with_mut(|stage| {
             // SAFETY: forwarded: the body is live and ours.

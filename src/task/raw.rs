@@ -4,7 +4,6 @@
 //! Cell<B, X>  (#[repr(C)], one heap allocation)
 //! +--------------------------------------------+
 //! | Header                                     |
-//! |   vtable -> TaskVTable (of Typed<B, X>)    |  the per-type operations
 //! |   state: State                             |  flags, outcome, reference count
 //! |   pool: Option<Arc<Registry>>              |  where to re-queue, report panics
 //! |   waiter: UnsafeCell<Option<Waker>>        |  the handle's waker
@@ -19,6 +18,13 @@
 //! while `RUNNING`; after `COMPLETE`, the value (`Outcome::Value`), the boxed
 //! payload (`Outcome::Panicked`) or nothing (`Outcome::Cancelled`), until
 //! `CONSUMED`.
+//!
+//! The per-type operations ([`TaskVTable`]) are not in the allocation: every
+//! reference carries them. A [`RawTask`] is the header's address and the
+//! vtable's; a queue entry's run function, a waker's `RawWakerVTable` and a
+//! harness are per type already. A task with a `u64` result is then a
+//! 40-byte block (a 32-byte header and an 8-byte stage), and 64 bytes once
+//! queued from outside, the injector's 24-byte slot included.
 //!
 //! This file holds the layout, the allocation and the type-erased side
 //! ([`RawTask`], one counted reference); `harness.rs` the typed side
@@ -165,7 +171,6 @@ pub(crate) union Stage<B: Body> {
 /// The start of every task allocation.
 #[repr(C)]
 pub(crate) struct Header {
-    vtable: &'static TaskVTable,
     pub(crate) state: State,
     pub(super) pool: Option<Arc<Registry>>,
     pub(super) waiter: UnsafeCell<Option<Waker>>,
@@ -191,6 +196,13 @@ pub(super) fn report_panic_to(pool: Option<&Arc<Registry>>, payload: Payload) {
     }
 }
 
+// The sizes the module doc promises (loom's atomics and cells are bigger).
+#[cfg(not(loom))]
+const _: () = {
+    assert!(size_of::<Header>() == 4 * size_of::<usize>());
+    assert!(size_of::<Cell<Promise<u64>, ()>>() == 5 * size_of::<usize>());
+};
+
 #[repr(C)]
 pub(super) struct Cell<B: Body, X> {
     pub(super) header: Header,
@@ -198,7 +210,7 @@ pub(super) struct Cell<B: Body, X> {
     pub(super) stage: UnsafeCell<Stage<B>>,
 }
 
-/// The per-type operations on a task, reached from its header; one per
+/// The per-type operations on a task, carried by every [`RawTask`]; one per
 /// body and extra type (`Harness::VTABLE`). Each function's contract is that
 /// of the `Harness` method of the same name, for the task at `header`.
 pub(super) struct TaskVTable {
@@ -260,7 +272,6 @@ fn allocate<B: Body, X: Extra, const N: usize>(
     debug_assert_eq!(state.load().ref_count(), N);
     let cell = Box::new(Cell {
         header: Header {
-            vtable: &Harness::<B, X>::VTABLE,
             state,
             pool,
             waiter: UnsafeCell::new(None),
@@ -277,7 +288,10 @@ fn allocate<B: Body, X: Extra, const N: usize>(
             .fetch_add(1, crate::sync::Ordering::Relaxed);
     }
     let header = NonNull::from(Box::leak(cell)).cast::<Header>();
-    std::array::from_fn(|_| RawTask { header })
+    std::array::from_fn(|_| RawTask {
+        header,
+        vtable: Harness::<B, X>::vtable(),
+    })
 }
 
 /// Types one of the references `allocate` handed out.
@@ -311,9 +325,11 @@ pub(crate) fn new_listed_task<B: Body, X: Extra>(
     (handle, typed(entry), listed)
 }
 
-/// One counted reference to a task; dropping it releases the reference.
+/// One counted reference to a task, and the task's per-type operations;
+/// dropping it releases the reference.
 pub(crate) struct RawTask {
     header: NonNull<Header>,
+    vtable: &'static TaskVTable,
 }
 
 // SAFETY: every access to the shared allocation goes through the atomic
@@ -328,9 +344,10 @@ impl RawTask {
     ///
     /// # Safety
     ///
-    /// `header` is a live task and the caller gives up one reference it held.
-    pub(crate) unsafe fn from_raw(header: NonNull<Header>) -> RawTask {
-        RawTask { header }
+    /// `header` is a live task whose operations are `vtable`, and the caller
+    /// gives up one reference it held.
+    pub(super) unsafe fn from_raw(header: NonNull<Header>, vtable: &'static TaskVTable) -> RawTask {
+        RawTask { header, vtable }
     }
 
     /// Gives up this `RawTask` without releasing its reference.
@@ -359,24 +376,38 @@ impl RawTask {
     }
 
     pub(super) fn vtable(&self) -> &'static TaskVTable {
-        self.header().vtable
+        self.vtable
     }
 
     /// Gives up this reference, which the transition that returned
     /// `released` took out of the count already, and frees the task if that
     /// was the last one. With `Drop`, the one path that frees a task.
     pub(crate) fn release(self, released: Released) {
+        let vtable = self.vtable;
         let header = self.into_raw();
         // SAFETY: `released` describes this very reference's release.
-        unsafe { free_if_last(header, released) }
+        unsafe { free_if_last(header, vtable, released) }
+    }
+
+    /// The reference that a transition just counted for the caller (a
+    /// wake-up's queue entry), as a `RawTask`.
+    ///
+    /// # Safety
+    ///
+    /// The count already includes the returned reference, which nobody
+    /// else holds.
+    pub(super) unsafe fn clone_counted(&self) -> RawTask {
+        RawTask {
+            header: self.header,
+            vtable: self.vtable,
+        }
     }
 
     /// Another counted reference to the same task.
     pub(crate) fn clone_ref(&self) -> RawTask {
         self.state().ref_inc();
-        RawTask {
-            header: self.header,
-        }
+        // SAFETY: just counted, for the result.
+        unsafe { self.clone_counted() }
     }
 
     /// The queued form of this reference.
@@ -412,10 +443,12 @@ impl RawTask {
     /// Queues the task on `pool`, which the caller keeps alive for the
     /// whole call (it holds the `ThreadPool`, or is one of its workers).
     pub(crate) fn submit_to(self, pool: &Registry, how: Submit) {
+        let vtable = self.vtable;
         let refused = pool::submit(pool, self.into_job(), how);
         if let Err(job) = refused {
-            // SAFETY: the job was made by `into_job` just above.
-            let task = unsafe { RawTask::from_job(job) };
+            // SAFETY: the job was made by `into_job` just above, from a
+            // reference with these operations.
+            let task = unsafe { RawTask::from_job(job, vtable) };
             match task.state().transition_to_running() {
                 ToRunning::Skip(released) => task.release(released),
                 ToRunning::Run | ToRunning::Cancel => {
@@ -427,20 +460,22 @@ impl RawTask {
 
     /// # Safety
     ///
-    /// `job` came from `into_job`.
-    unsafe fn from_job(job: JobRef) -> RawTask {
+    /// `job` came from `into_job` of a reference whose operations are
+    /// `vtable`.
+    unsafe fn from_job(job: JobRef, vtable: &'static TaskVTable) -> RawTask {
         let (_, data) = job.into_parts();
         // SAFETY: `into_job` made the word from a task's header pointer.
-        unsafe { RawTask::from_data(data) }
+        unsafe { RawTask::from_data(data, vtable) }
     }
 
     /// # Safety
     ///
-    /// `data` is a task's header pointer, carrying one reference.
-    pub(super) unsafe fn from_data(data: JobData) -> RawTask {
+    /// `data` is the header pointer of a task whose operations are
+    /// `vtable`, carrying one reference.
+    pub(super) unsafe fn from_data(data: JobData, vtable: &'static TaskVTable) -> RawTask {
         // SAFETY: forwarded: an initialised, non-null header pointer.
         let header = unsafe { NonNull::new_unchecked(data.assume_init().cast::<Header>()) };
-        RawTask { header }
+        RawTask { header, vtable }
     }
 
     /// Runs the task here, now, if it is a closure task that has not
@@ -607,7 +642,7 @@ impl Drop for RawTask {
     fn drop(&mut self) {
         let released = self.state().ref_dec();
         // SAFETY: `released` describes the release of this reference.
-        unsafe { free_if_last(self.header, released) }
+        unsafe { free_if_last(self.header, self.vtable, released) }
     }
 }
 
@@ -616,12 +651,12 @@ impl Drop for RawTask {
 /// # Safety
 ///
 /// `released` came from the transition that released the caller's
-/// reference to the task at `header`, which the caller no longer uses.
-unsafe fn free_if_last(header: NonNull<Header>, released: Released) {
+/// reference to the task at `header`, whose operations are `vtable`; the
+/// caller no longer uses that reference.
+unsafe fn free_if_last(header: NonNull<Header>, vtable: &TaskVTable, released: Released) {
     if released == Released::Dealloc {
-        // SAFETY: the count is zero: nobody else can reach the task. The
-        // vtable is read before the allocation is freed.
-        unsafe { (header.as_ref().vtable.dealloc)(header) }
+        // SAFETY: the count is zero: nobody else can reach the task.
+        unsafe { (vtable.dealloc)(header) }
     }
 }
 
