@@ -59,14 +59,14 @@
 //! shorter than a park and unpark), then sleeps through the protocol in
 //! [`super::sleep`].
 
-use super::job::{JobRef, Ran};
+use super::job::{JobData, JobRef, Ran};
 use super::queue::{Steal, Stealer, Worker};
 use super::registry::{Registry, ThreadHook, WorkerCounters, WorkerQueues};
 use super::sleep::{SleepKind, Wakeup};
 use crate::sync::{Arc, Condvar, Mutex, thread_local};
 use crate::unwind::{self, AbortIfPanic, Payload};
 use std::cell::Cell;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::task::{Wake, Waker};
 
 /// How many jobs a worker takes before it looks at the injector first.
@@ -227,6 +227,29 @@ impl WorkerThread {
     #[inline]
     pub(super) fn pop_local(&self) -> Option<JobRef> {
         self.deque.pop()
+    }
+
+    /// Runs the job that `JobRef::from_pointer(run, pointer)` made, here and
+    /// now, if it is the newest on this worker's own deque (a joiner taking
+    /// back the task it queued last, so that no stale entry stays behind);
+    /// returns whether it did.
+    pub(crate) fn run_if_newest<T>(
+        &self,
+        run: unsafe fn(JobData) -> Ran,
+        pointer: NonNull<T>,
+    ) -> bool {
+        match self.deque.pop() {
+            Some(job) if job.is(run, pointer) => {
+                self.execute(job);
+                true
+            }
+            Some(job) => {
+                // Back where it was: still the newest, still stealable.
+                self.deque.push(job);
+                false
+            }
+            None => false,
+        }
     }
 
     /// Runs one job through the unwind door and counts it.

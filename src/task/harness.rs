@@ -7,6 +7,7 @@
 //! type-erased header. A harness counts no reference: each method says which
 //! reference the caller holds, and which transition handed it the stage.
 
+use super::alloc;
 use super::raw::{
     Body, Cell, Extra, Header, Promise, RawTask, Stage, TaskRef, TaskVTable, report_panic_to,
 };
@@ -16,6 +17,7 @@ use crate::error::{Cancelled, Failure, TaskError};
 use crate::pool::{JobData, Ran, Submit};
 use crate::sync::UnsafeCell;
 use crate::unwind;
+use std::alloc::Layout;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{Context, Poll};
@@ -419,14 +421,17 @@ impl<B: Body, X: Extra> Harness<B, X> {
     ///
     /// The reference count is zero: nobody else can reach the task.
     unsafe fn dealloc(self) {
-        // SAFETY: forwarded; `allocate` made the cell with `Box`.
-        let cell = unsafe { Box::from_raw(self.cell.as_ptr()) };
+        // SAFETY: forwarded: the cell is live, and read once, here.
+        let cell = unsafe { self.cell.read() };
+        // SAFETY: `raw::allocate` took this block from `alloc::allocate` for
+        // the cell's layout; its content was moved out just above.
+        unsafe { alloc::free(self.cell.cast(), Layout::new::<Cell<B, X>>()) };
         let state = cell.header.state.load();
         let Cell {
             header,
             extra,
             stage,
-        } = *cell;
+        } = cell;
         // The common case, a stage that ended empty, skips the unwind door.
         if !(state.is_complete() && state.is_consumed()) {
             let mut stage = stage.into_inner();

@@ -1,6 +1,6 @@
 //! Level 2: tasks with results, panics, cancellation and continuations.
 //!
-//! A task is one heap allocation (`raw.rs`) holding its state word
+//! A task is one heap allocation (`raw.rs`, in a recycled block: `alloc.rs`) holding its state word
 //! (`state.rs`), its closure or future, its output slot and its waiter. The
 //! pool's queues hold a pointer to it: queueing a task allocates nothing more,
 //! and the pool runs it through the same type-erased `JobRef` as a level-1
@@ -10,6 +10,7 @@
 //! |---|---|
 //! | `state.rs` | the state machine: flags, transition table, named transitions |
 //! | `raw.rs` | the allocation and its layout; `RawTask`, a counted reference |
+//! | `alloc.rs` | the memory under it: freed task blocks kept per thread, by size, for the next task |
 //! | `harness.rs` | running, completing, cancelling and freeing a task of known type |
 //! | `waker.rs` | wakers of async tasks |
 //! | `handle.rs` | [`Task<T>`](crate::Task) |
@@ -32,6 +33,7 @@
 //! * The output is dropped by whoever ends interest in it last: the handle,
 //!   or the completing thread when no handle remains.
 
+pub(crate) mod alloc;
 mod blocking;
 mod combinators;
 mod futures;

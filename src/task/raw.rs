@@ -43,6 +43,7 @@
 //! [`Released`]; [`RawTask::release`] and `RawTask`'s `Drop` are the one
 //! path that frees.
 
+use super::alloc;
 use super::harness::Harness;
 use super::state::{Claim, JoinFinished, Outcome, Released, Slot, State, ToCancelled, ToRunning};
 
@@ -50,6 +51,7 @@ use crate::error::{Cancelled, TaskError};
 use crate::pool::{self, JobData, JobRef, Ran, Registry, Submit, WorkerThread};
 use crate::sync::{Arc, UnsafeCell};
 use crate::unwind::{self, Payload, report_panic_here};
+use std::alloc::Layout;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -270,24 +272,29 @@ fn allocate<B: Body, X: Extra, const N: usize>(
     pool: Option<Arc<Registry>>,
 ) -> [RawTask; N] {
     debug_assert_eq!(state.load().ref_count(), N);
-    let cell = Box::new(Cell {
-        header: Header {
-            state,
-            pool,
-            waiter: UnsafeCell::new(None),
-        },
-        extra,
-        stage: UnsafeCell::new(Stage {
-            body: ManuallyDrop::new(body),
-        }),
-    });
+    let cell = alloc::allocate(Layout::new::<Cell<B, X>>()).cast::<Cell<B, X>>();
+    // SAFETY: fresh memory with (at least) the cell's size and alignment.
+    unsafe {
+        cell.write(Cell {
+            header: Header {
+                state,
+                pool,
+                waiter: UnsafeCell::new(None),
+            },
+            extra,
+            stage: UnsafeCell::new(Stage {
+                body: ManuallyDrop::new(body),
+            }),
+        });
+    }
     #[cfg(debug_assertions)]
-    if let Some(pool) = &cell.header.pool {
+    // SAFETY: just written; nobody else has it yet.
+    if let Some(pool) = unsafe { &cell.as_ref().header.pool } {
         // ORDERING: Relaxed: a counter for tests, read after the pool stopped.
         pool.debug_allocations
             .fetch_add(1, crate::sync::Ordering::Relaxed);
     }
-    let header = NonNull::from(Box::leak(cell)).cast::<Header>();
+    let header = cell.cast::<Header>();
     std::array::from_fn(|_| RawTask {
         header,
         vtable: Harness::<B, X>::vtable(),
@@ -476,6 +483,14 @@ impl RawTask {
         // SAFETY: forwarded: an initialised, non-null header pointer.
         let header = unsafe { NonNull::new_unchecked(data.assume_init().cast::<Header>()) };
         RawTask { header, vtable }
+    }
+
+    /// Runs the task's queue entry on `worker`, one of the task's pool's, if
+    /// it is the newest job on the worker's own deque (a joiner waiting for
+    /// the task it spawned last): the entry runs as the pool would run it,
+    /// and leaves no stale entry behind. Returns whether it did.
+    pub(crate) fn try_run_newest(&self, worker: &WorkerThread) -> bool {
+        worker.run_if_newest(self.vtable.run_from_queue, self.header)
     }
 
     /// Runs the task here, now, if it is a closure task that has not

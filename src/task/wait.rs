@@ -93,7 +93,7 @@ pub(crate) fn join(task: &RawTask) {
         // Only a task of this pool runs inline: another pool's task runs on
         // that pool's threads. Either way this worker serves its own pool
         // until the task completes and its waker wakes it.
-        if own_pool && task.try_run_inline() {
+        if own_pool && (task.try_run_newest(worker) || task.try_run_inline()) {
             return true;
         }
         if !register_waker(task, worker.waker()) {
