@@ -158,6 +158,7 @@ pub enum Workload {
     SpawnJoin,
     NestedFanOut,
     FibNoCutoff,
+    FibTasks,
     FibCutoff,
     TreeSum,
     ScopeTinyTasks,
@@ -203,6 +204,7 @@ impl Workload {
             Workload::SpawnJoin,
             Workload::NestedFanOut,
             Workload::FibNoCutoff,
+            Workload::FibTasks,
             Workload::FibCutoff,
             Workload::TreeSum,
             Workload::ScopeTinyTasks,
@@ -308,6 +310,19 @@ impl Workload {
                          measures per-task overhead, not speed-up",
                     )
                     .goal(Goal::VsPeer("rayon", 1.0)),
+            ],
+            Workload::FibTasks => vec![
+                row("fib_tasks", ForkJoin, "ms")
+                    .title(format!("fib({}), a Task per fork", sizes.fib_no_cutoff))
+                    .about(
+                        "the same with taskpool::spawn + Task::join at every call, from a worker",
+                    )
+                    .note(
+                        "only level 2 forks with a Task; rayon's column is its join [j] (the \
+                         goal's bar), tokio's spawn + await [a]",
+                    )
+                    .goal_for(LEVEL_2, Goal::VsPeer("rayon", 3.0))
+                    .indented(),
             ],
             Workload::FibCutoff => vec![
                 row("fib_cutoff", ForkJoin, "ms")
@@ -528,6 +543,7 @@ impl Workload {
                 fan_out::jobs(sizes.fan_out_levels),
             ),
             Workload::FibNoCutoff => millis(fork_join::fib(pool, sizes.fib_no_cutoff, 2)?),
+            Workload::FibTasks => millis(fork_join::fib_tasks(pool, sizes.fib_no_cutoff)?),
             Workload::FibCutoff => {
                 let (n, serial_below) = sizes.fib_cutoff;
                 millis(fork_join::fib(pool, n, serial_below)?)
@@ -631,7 +647,9 @@ impl Workload {
                 fan_out::serial(sizes.fan_out_levels),
                 fan_out::jobs(sizes.fan_out_levels),
             ),
-            Workload::FibNoCutoff => millis(fork_join::fib_serial_timed(sizes.fib_no_cutoff)),
+            Workload::FibNoCutoff | Workload::FibTasks => {
+                millis(fork_join::fib_serial_timed(sizes.fib_no_cutoff))
+            }
             Workload::FibCutoff => millis(fork_join::fib_serial_timed(sizes.fib_cutoff.0)),
             Workload::TreeSum => millis(fork_join::tree_sum_serial_timed(sizes.tree_levels)),
             Workload::Loops => return Some(serial_loops(context)),
