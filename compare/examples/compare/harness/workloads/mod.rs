@@ -6,6 +6,7 @@
 //! [`Via`].
 
 pub mod blocking;
+pub mod combinators;
 pub mod fan_out;
 pub mod fork_join;
 pub mod heap;
