@@ -12,7 +12,8 @@ usage: cargo run --release --example compare -- [options]
   --repetitions N       runs per timed workload; the median is shown (default 3)
   --only ID[,ID...]     only the workloads whose row ids start with one of these
                         (fire_and_forget, contention, spawn_join, nested_fan_out, fib, tree_sum,
-                        spawn_many, ping_pong, yield_many, chained_spawn, wakeup, idle_cpu, heap, ...)
+                        when_all, then_chain, spawn_many, ping_pong, yield_many, chained_spawn,
+                        wakeup, idle_cpu, heap, ...)
   --json FILE           also write the table as JSON
   --chart PATH          where to write the SVG chart (default: target/compare.svg)
   --no-chart            write no chart

@@ -10,6 +10,10 @@ pub struct Sizes {
     pub jobs: usize,
     /// Spawned tasks with a result.
     pub tasks: usize,
+    /// Tasks waited for as one by `when_all`, and `then` continuations
+    /// chained on one task.
+    pub when_all: usize,
+    pub then_chain: usize,
     /// Levels of the nested fan-out's tree of jobs.
     pub fan_out_levels: u32,
     /// n of fib(n) with a join at every call.
@@ -44,6 +48,8 @@ impl Sizes {
         Self {
             jobs: 1_000_000,
             tasks: 200_000,
+            when_all: 100_000,
+            then_chain: 100_000,
             fan_out_levels: 20,
             fib_no_cutoff: 25,
             fib_cutoff: (30, 20),
@@ -68,6 +74,8 @@ impl Sizes {
         Self {
             jobs: 100_000,
             tasks: 20_000,
+            when_all: 10_000,
+            then_chain: 10_000,
             fan_out_levels: 17,
             tree_levels: 16,
             tree_serial_levels: 8,

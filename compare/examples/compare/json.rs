@@ -97,5 +97,6 @@ fn via_id(via: Via) -> &'static str {
         Via::Channel => "channel",
         Via::SpawnAwait => "spawn_await",
         Via::Requeue => "requeue",
+        Via::Join => "join",
     }
 }

@@ -6,8 +6,8 @@ use crate::context::Context;
 use crate::harness::contender::Contender;
 use crate::harness::contenders::{TaskpoolL1, TaskpoolL2};
 use crate::harness::workloads::{
-    Timed, Unmeasured, Via, blocking, fan_out, fork_join, heap, idle_cpu, latency, loops, scope,
-    spawn_join, submit, tokio_shapes, wakeup,
+    Timed, Unmeasured, Via, blocking, combinators, fan_out, fork_join, heap, idle_cpu, latency,
+    loops, scope, spawn_join, submit, tokio_shapes, wakeup,
 };
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ const LEVEL_2: &str = TaskpoolL2::NAME;
 pub enum Group {
     Throughput,
     ForkJoin,
+    Combinators,
     TokioShapes,
     Blocking,
     IdleAndMemory,
@@ -30,6 +31,7 @@ impl Group {
         match self {
             Group::Throughput => "Throughput",
             Group::ForkJoin => "Fork-join",
+            Group::Combinators => "Task combinators (when_all, then)",
             Group::TokioShapes => "tokio's scheduler benchmarks (rt_multi_threaded.rs)",
             Group::Blocking => "Blocking calls offloaded (spawn_blocking)",
             Group::IdleAndMemory => "Wake-up, idle CPU and memory",
@@ -40,6 +42,7 @@ impl Group {
         match self {
             Group::Throughput => "throughput",
             Group::ForkJoin => "fork_join",
+            Group::Combinators => "combinators",
             Group::TokioShapes => "tokio_shapes",
             Group::Blocking => "blocking",
             Group::IdleAndMemory => "idle_and_memory",
@@ -158,6 +161,7 @@ pub enum Workload {
     SpawnJoin,
     NestedFanOut,
     FibNoCutoff,
+    FibTasks,
     FibCutoff,
     TreeSum,
     ScopeTinyTasks,
@@ -179,6 +183,8 @@ pub enum Workload {
     /// Parallel loops and sort, beside rayon's (one block: `loops_rows`,
     /// `run_loops`).
     Loops,
+    WhenAll,
+    ThenChain,
 }
 
 /// A workload's values on one contender, one per row, and how it ran.
@@ -203,10 +209,13 @@ impl Workload {
             Workload::SpawnJoin,
             Workload::NestedFanOut,
             Workload::FibNoCutoff,
+            Workload::FibTasks,
             Workload::FibCutoff,
             Workload::TreeSum,
             Workload::ScopeTinyTasks,
             Workload::Loops,
+            Workload::WhenAll,
+            Workload::ThenChain,
             Workload::SpawnManyLocal,
             Workload::SpawnManyRemoteIdle,
             Workload::SpawnManyRemoteBusy,
@@ -309,6 +318,19 @@ impl Workload {
                     )
                     .goal(Goal::VsPeer("rayon", 1.0)),
             ],
+            Workload::FibTasks => vec![
+                row("fib_tasks", ForkJoin, "ms")
+                    .title(format!("fib({}), a Task per fork", sizes.fib_no_cutoff))
+                    .about(
+                        "the same with taskpool::spawn + Task::join at every call, from a worker",
+                    )
+                    .note(
+                        "only level 2 forks with a Task; rayon's column is its join [j] (the \
+                         goal's bar), tokio's spawn + await [a]",
+                    )
+                    .goal_for(LEVEL_2, Goal::VsPeer("rayon", 3.0))
+                    .indented(),
+            ],
             Workload::FibCutoff => vec![
                 row("fib_cutoff", ForkJoin, "ms")
                     .title(format!(
@@ -333,6 +355,32 @@ impl Workload {
                     ))
                     .about("tasks that borrow a vector, each writing its slot: scope spawn cost")
                     .goal_for(LEVEL_2, Goal::VsPeer("rayon", 0.7)),
+            ],
+            Workload::WhenAll => vec![
+                row("when_all", Combinators, "ns/task")
+                    .title(format!(
+                        "when_all of {} tasks from outside",
+                        count(sizes.when_all)
+                    ))
+                    .about("tasks returning their index, spawned and waited for as one")
+                    .note(
+                        "taskpool::when_all, then join; tokio: a JoinSet (spawn_on), then \
+                         join_all in block_on, as its docs show for waiting for many tasks",
+                    )
+                    .goal_for(LEVEL_2, Goal::VsPeer("tokio", 0.7)),
+            ],
+            Workload::ThenChain => vec![
+                row("then_chain", Combinators, "ns/step")
+                    .title(format!(
+                        "then chain, {} continuations on one task",
+                        count(sizes.then_chain)
+                    ))
+                    .about("each step queued when the one before ends, adding one to its value")
+                    .note(
+                        "Task::then on the previous Task; tokio: a spawned task awaiting the \
+                         previous JoinHandle (no then of its own), the chain built in a loop",
+                    )
+                    .goal_for(LEVEL_2, Goal::VsPeer("tokio", 0.7)),
             ],
             Workload::SpawnManyLocal => vec![
                 row("spawn_many_local", TokioShapes, "ns/job")
@@ -528,6 +576,7 @@ impl Workload {
                 fan_out::jobs(sizes.fan_out_levels),
             ),
             Workload::FibNoCutoff => millis(fork_join::fib(pool, sizes.fib_no_cutoff, 2)?),
+            Workload::FibTasks => millis(fork_join::fib_tasks(pool, sizes.fib_no_cutoff)?),
             Workload::FibCutoff => {
                 let (n, serial_below) = sizes.fib_cutoff;
                 millis(fork_join::fib(pool, n, serial_below)?)
@@ -541,6 +590,13 @@ impl Workload {
                 let tasks = scope_tasks(sizes.tasks);
                 timed(scope::tiny_tasks(pool, tasks)?, tasks)
             }
+            Workload::WhenAll => {
+                native(combinators::when_all(pool, sizes.when_all)?, sizes.when_all)
+            }
+            Workload::ThenChain => native(
+                combinators::then_chain(pool, sizes.then_chain)?,
+                sizes.then_chain,
+            ),
             Workload::SpawnManyLocal => native(
                 tokio_shapes::spawn_many_local(pool, sizes.spawn_many),
                 sizes.spawn_many,
@@ -631,9 +687,12 @@ impl Workload {
                 fan_out::serial(sizes.fan_out_levels),
                 fan_out::jobs(sizes.fan_out_levels),
             ),
-            Workload::FibNoCutoff => millis(fork_join::fib_serial_timed(sizes.fib_no_cutoff)),
+            Workload::FibNoCutoff | Workload::FibTasks => {
+                millis(fork_join::fib_serial_timed(sizes.fib_no_cutoff))
+            }
             Workload::FibCutoff => millis(fork_join::fib_serial_timed(sizes.fib_cutoff.0)),
             Workload::TreeSum => millis(fork_join::tree_sum_serial_timed(sizes.tree_levels)),
+            Workload::WhenAll => nanos_per(spawn_join::serial(sizes.when_all), sizes.when_all),
             Workload::Loops => return Some(serial_loops(context)),
             _ => return None,
         };

@@ -12,11 +12,13 @@
 //! | fork-join `join(a, b)`, on a worker | [`Contender::fork_join`] | taskpool L2, rayon |
 //! | spawn a future and await it, on a worker | [`Contender::async_spawn`] | taskpool L2, tokio |
 //!
-//! The structured, blocking and latency rows (`workloads/scope.rs`,
-//! `loops.rs`, `blocking.rs`, `latency.rs`) compare taskpool with the one
-//! peer that has the same thing (rayon's `scope` and parallel iterators,
-//! tokio's `spawn_blocking` and timers): they tell the contenders apart by
-//! type instead of asking a capability, and print "n/a" for the others.
+//! The structured, blocking, latency and combinator rows
+//! (`workloads/scope.rs`, `loops.rs`, `blocking.rs`, `latency.rs`,
+//! `combinators.rs`) compare taskpool with the one peer that has the same
+//! thing (rayon's `scope` and parallel iterators, tokio's `spawn_blocking`,
+//! timers, `JoinSet` and awaited `JoinHandle`s): they tell the contenders
+//! apart by type instead of asking a capability, and print "n/a" for the
+//! others; so does `fork_join::fib_tasks` for level 2's task per fork.
 //! taskpool's task sets, promises, cancel handles and bounded queues are
 //! not measured here.
 //!

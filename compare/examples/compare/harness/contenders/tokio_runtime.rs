@@ -7,7 +7,7 @@ use std::future::Future;
 
 /// A multi-thread tokio runtime with `threads` workers and a timer.
 #[derive(Debug)]
-pub struct Tokio(tokio::runtime::Runtime);
+pub struct Tokio(pub tokio::runtime::Runtime);
 
 /// `tokio::spawn`: inside a task it spawns on that task's runtime.
 #[derive(Debug, Clone, Copy)]

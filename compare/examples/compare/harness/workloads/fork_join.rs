@@ -7,10 +7,17 @@
 //! Without a cutoff, fib(25) is about 250 thousand joins of almost no work
 //! each: the cost of one join is all that is measured. With a cutoff the
 //! leaves are real work and the pool must spread it.
+//!
+//! [`fib_tasks`] forks with a `Task` instead: taskpool's level 2 spawns the
+//! left half with `taskpool::spawn` and joins its handle after computing the
+//! right half. Only level 2 has a task it can join on a worker, so it is
+//! told apart by type; every other contender runs [`fib`] without a cutoff,
+//! rayon with `join` ([`Via::Join`], the bar) and tokio as futures.
 
 use super::Unmeasured::{self, NotApplicable};
 use super::{Timed, Via, run_on};
 use crate::harness::contender::{AsyncSpawn, Contender, ForkJoin};
+use crate::harness::contenders::TaskpoolL2;
 use crate::harness::sync::CountLatch;
 use std::future::Future;
 use std::pin::Pin;
@@ -38,6 +45,35 @@ pub fn fib<C: Contender>(pool: &C, n: u32, serial_below: u32) -> Result<Timed, U
     )?;
     assert_eq!(value, fib_serial(n), "{}: wrong fib({n})", C::NAME);
     Ok(timed)
+}
+
+/// `fib(n)` with a `Task` per fork and no cutoff, from a worker: level 2's
+/// `taskpool::spawn` + `Task::join`; `join(a, b)` ([`Via::Join`]) or
+/// futures for the other contenders.
+///
+/// # Errors
+///
+/// As [`fib`].
+///
+/// # Panics
+///
+/// If the result is wrong.
+pub fn fib_tasks<C: Contender>(pool: &C, n: u32) -> Result<Timed, Unmeasured> {
+    if C::NAME != TaskpoolL2::NAME {
+        let timed = fib(pool, n, 2)?;
+        return Ok(match timed.via {
+            Via::Native => Timed {
+                via: Via::Join,
+                ..timed
+            },
+            _ => timed,
+        });
+    }
+    let started = Instant::now();
+    let value = run_on(pool, move || fib_task(n));
+    let elapsed = started.elapsed();
+    assert_eq!(value, fib_serial(n), "{}: wrong fib({n})", C::NAME);
+    Ok(Timed::native(elapsed))
 }
 
 /// Sums a tree of `levels` levels, split in two at every node whose
@@ -145,6 +181,20 @@ fn fib_join<J: ForkJoin>(join: J, n: u32, serial_below: u32) -> u64 {
         || fib_join(join, n - 1, serial_below),
         || fib_join(join, n - 2, serial_below),
     );
+    left + right
+}
+
+/// The left half as a task on the current worker's pool, joined after the
+/// right half (a join on a worker runs it inline if no one has started it).
+fn fib_task(n: u32) -> u64 {
+    if n < 2 {
+        return u64::from(n);
+    }
+    let left = taskpool::spawn(move || fib_task(n - 1));
+    let right = fib_task(n - 2);
+    let left = left
+        .join()
+        .unwrap_or_else(|error| panic!("a benchmark task failed: {error}"));
     left + right
 }
 

@@ -6,6 +6,7 @@
 //! [`Via`].
 
 pub mod blocking;
+pub mod combinators;
 pub mod fan_out;
 pub mod fork_join;
 pub mod heap;
@@ -62,6 +63,9 @@ pub enum Via {
     SpawnAwait,
     /// No `yield_now`: the job queues its own continuation and returns.
     Requeue,
+    /// No `Task` to fork with: `join(a, b)` instead, the bar a task per
+    /// fork is held to.
+    Join,
 }
 
 impl Via {
@@ -72,6 +76,7 @@ impl Via {
             Via::Channel => Some(("c", "no result handle: execute + a channel")),
             Via::SpawnAwait => Some(("a", "no join(a, b): spawn + await")),
             Via::Requeue => Some(("r", "no yield: the job re-queues itself")),
+            Via::Join => Some(("j", "no Task per fork: join(a, b)")),
         }
     }
 }

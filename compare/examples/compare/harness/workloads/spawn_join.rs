@@ -73,6 +73,7 @@ pub fn serial(tasks: usize) -> Duration {
     started.elapsed()
 }
 
-fn expected_sum(tasks: usize) -> usize {
+/// The sum of the indices `0..tasks`: what the joined results add up to.
+pub fn expected_sum(tasks: usize) -> usize {
     tasks * tasks.saturating_sub(1) / 2
 }
