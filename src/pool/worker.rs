@@ -232,7 +232,8 @@ impl WorkerThread {
     /// Runs the job that `JobRef::from_pointer(run, pointer)` made, here and
     /// now, if it is the newest on this worker's own deque (a joiner taking
     /// back the task it queued last, so that no stale entry stays behind);
-    /// returns whether it did.
+    /// returns whether it did. Like any work a joiner runs inline, it is not
+    /// counted as executed.
     pub(crate) fn run_if_newest<T>(
         &self,
         run: unsafe fn(JobData) -> Ran,
@@ -240,7 +241,10 @@ impl WorkerThread {
     ) -> bool {
         match self.deque.pop() {
             Some(job) if job.is(run, pointer) => {
-                self.execute(job);
+                self.registry.job_taken();
+                if let Err(payload) = unwind::catch(|| job.run()) {
+                    self.registry.report_panic(payload);
+                }
                 true
             }
             Some(job) => {

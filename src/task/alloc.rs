@@ -66,12 +66,14 @@ const DEPOT_CHAINS: usize = 32;
 const DEPOT_CHAINS: usize = 1;
 
 /// The class of a block of `layout`, if the cache takes it.
+#[inline(always)]
 fn class_of(layout: Layout) -> Option<usize> {
     let size = layout.size().max(MIN_SIZE).next_multiple_of(STEP);
     (size <= MAX_SIZE && layout.align() <= ALIGN).then(|| (size - MIN_SIZE) / STEP)
 }
 
 /// The layout every block of `class` is allocated and freed with.
+#[inline]
 fn class_layout(class: usize) -> Layout {
     Layout::from_size_align(MIN_SIZE + class * STEP, ALIGN).expect("a valid class layout")
 }
@@ -94,6 +96,7 @@ struct FreeList {
 impl FreeList {
     const EMPTY: FreeList = FreeList { head: None, len: 0 };
 
+    #[inline]
     fn pop(&mut self) -> Option<NonNull<FreeBlock>> {
         let block = self.head?;
         // SAFETY: a block in a list is free, owned by the list, and holds a
@@ -106,6 +109,7 @@ impl FreeList {
     /// # Safety
     ///
     /// `block` is a free block of this list's class that the caller owns.
+    #[inline]
     unsafe fn push(&mut self, block: NonNull<FreeBlock>) {
         // SAFETY: forwarded: the block is ours and at least `FreeBlock`-sized
         // and aligned.
@@ -120,6 +124,7 @@ impl FreeList {
     }
 
     /// Moves the first `count` blocks out, as a chain (`count <= len`).
+    #[cold]
     fn split_off(&mut self, count: usize) -> FreeList {
         debug_assert!(0 < count && count <= self.len);
         let head = self.head;
@@ -135,6 +140,7 @@ impl FreeList {
     }
 
     /// Frees every block to the global allocator.
+    #[cold]
     fn release(&mut self, class: usize) {
         while let Some(block) = self.pop() {
             // SAFETY: every block of `class` was allocated with this layout.
@@ -157,6 +163,7 @@ impl LocalCache {
 
     /// A free block of `class`: this thread's, or a chain taken from the
     /// depot, or `None` (then the caller allocates).
+    #[inline]
     fn take(&mut self, class: usize, depot: &Depot) -> Option<NonNull<FreeBlock>> {
         let list = &mut self.lists[class];
         if list.head.is_none() {
@@ -172,6 +179,7 @@ impl LocalCache {
     ///
     /// `block` was allocated with `class_layout(class)`, is no longer used,
     /// and the caller gives it up.
+    #[inline]
     unsafe fn keep(&mut self, class: usize, block: NonNull<FreeBlock>, depot: &Depot) {
         let list = &mut self.lists[class];
         if list.len == 2 * BATCH {
@@ -187,6 +195,7 @@ impl LocalCache {
     }
 
     /// A block for `layout`, from the cache if it has one of its class.
+    #[inline(always)]
     pub(crate) fn allocate(&mut self, layout: Layout, depot: &Depot) -> NonNull<u8> {
         match class_of(layout) {
             Some(class) => match self.take(class, depot) {
@@ -204,6 +213,7 @@ impl LocalCache {
     ///
     /// `block` came from an `allocate` for `layout`, is no longer used, and
     /// the caller gives it up.
+    #[inline(always)]
     pub(crate) unsafe fn free(&mut self, block: NonNull<u8>, layout: Layout, depot: &Depot) {
         match class_of(layout) {
             // SAFETY: forwarded: a block of this class has its layout.
@@ -211,6 +221,21 @@ impl LocalCache {
             // SAFETY: forwarded: allocated by the global allocator as is.
             None => unsafe { alloc::dealloc(block.as_ptr(), layout) },
         }
+    }
+}
+
+#[cfg(loom)]
+impl LocalCache {
+    /// Takes every chain the depot holds for the class of a 40-byte block,
+    /// freeing them; returns how many there were.
+    pub(crate) fn chains_taken_from(&mut self, depot: &Depot) -> usize {
+        let class = class_of(Layout::new::<[u64; 5]>()).expect("a cached class");
+        let mut taken = 0;
+        while let Some(mut chain) = depot.take_chain(class) {
+            chain.release(class);
+            taken += 1;
+        }
+        taken
     }
 }
 
@@ -270,6 +295,7 @@ impl Depot {
         }
     }
 
+    #[cold]
     fn take_chain(&self, class: usize) -> Option<FreeList> {
         let depot = &self.classes[class];
         // ORDERING: Relaxed: see `available`.
@@ -295,6 +321,7 @@ impl Depot {
         self.classes[class].available.load(Ordering::Relaxed) == DEPOT_CHAINS
     }
 
+    #[cold]
     fn put_chain(&self, class: usize, mut chain: FreeList) {
         debug_assert_eq!(chain.len, BATCH);
         let depot = &self.classes[class];
@@ -330,6 +357,7 @@ impl Drop for Depot {
     }
 }
 
+#[cold]
 fn global_allocate(layout: Layout) -> NonNull<u8> {
     // SAFETY: every layout here has a non-zero size (a task header at least).
     let block = unsafe { alloc::alloc(layout) };
@@ -348,6 +376,7 @@ mod per_thread {
         static CACHE: RefCell<LocalCache> = const { RefCell::new(LocalCache::new()) };
     }
 
+    #[inline]
     pub(super) fn depot() -> &'static Depot {
         DEPOT.get_or_init(Depot::new)
     }
@@ -355,6 +384,7 @@ mod per_thread {
     /// Runs `f` on this thread's cache, or returns `None` where it is gone
     /// (a thread-local destructor) or in use (re-entered from the global
     /// allocator).
+    #[inline(always)]
     pub(super) fn with_cache<R>(f: impl FnOnce(&mut LocalCache) -> R) -> Option<R> {
         CACHE
             .try_with(|cache| cache.try_borrow_mut().ok().map(|mut cache| f(&mut cache)))
@@ -366,6 +396,7 @@ mod per_thread {
 /// Memory for a task of `layout`: a recycled block of its class where this
 /// thread's cache has one.
 #[cfg(not(loom))]
+#[inline(always)]
 pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
     per_thread::with_cache(|cache| cache.allocate(layout, per_thread::depot()))
         .unwrap_or_else(|| LocalCache::allocate_uncached(layout))
@@ -378,6 +409,7 @@ pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
 /// `block` came from [`allocate`] for `layout`, on any thread, and is no
 /// longer used.
 #[cfg(not(loom))]
+#[inline(always)]
 pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
     // SAFETY: forwarded.
     let kept = per_thread::with_cache(|cache| unsafe {
@@ -419,5 +451,107 @@ impl LocalCache {
         let layout = class_of(layout).map_or(layout, class_layout);
         // SAFETY: forwarded: allocated with this very layout.
         unsafe { alloc::dealloc(block.as_ptr(), layout) }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{BATCH, DEPOT_CHAINS, Depot, LocalCache, class_of};
+    use std::alloc::Layout;
+    use std::collections::HashSet;
+    use std::ptr::NonNull;
+
+    /// The layout of a task with a `u64` result: a 40-byte block.
+    fn task() -> Layout {
+        Layout::new::<[u64; 5]>()
+    }
+
+    struct Block(NonNull<u8>);
+    // SAFETY: a free block is plain memory, owned by whoever holds it.
+    unsafe impl Send for Block {}
+
+    #[test]
+    fn the_last_block_freed_is_the_next_one_allocated() {
+        let depot = Depot::new();
+        let mut cache = LocalCache::new();
+        let first = cache.allocate(task(), &depot);
+        // SAFETY: allocated just above for this layout, freed once.
+        unsafe { cache.free(first, task(), &depot) };
+        let again = cache.allocate(task(), &depot);
+        assert_eq!(first, again, "LIFO: the warm block comes back first");
+        // SAFETY: as above.
+        unsafe { cache.free(again, task(), &depot) };
+    }
+
+    #[test]
+    fn a_thread_keeps_two_batches_and_the_depot_its_bound_the_rest_is_freed() {
+        let depot = Depot::new();
+        let mut cache = LocalCache::new();
+        let blocks = 2 * BATCH + (DEPOT_CHAINS + 2) * BATCH;
+        let all: HashSet<NonNull<u8>> = (0..blocks)
+            .map(|_| cache.allocate(task(), &depot))
+            .collect();
+        for &block in &all {
+            // SAFETY: allocated above for this layout, freed once.
+            unsafe { cache.free(block, task(), &depot) };
+        }
+        let class = class_of(task()).unwrap();
+        assert_eq!(cache.lists[class].len, 2 * BATCH);
+        assert_eq!(depot.classes[class].chains.lock().count, DEPOT_CHAINS);
+        // What the cache and the depot hold comes back, each block once.
+        let kept = 2 * BATCH + DEPOT_CHAINS * BATCH;
+        let mut taken = HashSet::new();
+        for _ in 0..kept {
+            let block = cache.allocate(task(), &depot);
+            assert!(all.contains(&block), "a recycled block");
+            assert!(taken.insert(block), "a block handed out twice");
+        }
+        for block in taken {
+            // SAFETY: as above.
+            unsafe { cache.free(block, task(), &depot) };
+        }
+    }
+
+    #[test]
+    fn blocks_freed_on_another_thread_come_back_through_the_depot() {
+        let depot = Depot::new();
+        let mut mine = LocalCache::new();
+        let blocks: Vec<Block> = (0..3 * BATCH)
+            .map(|_| Block(mine.allocate(task(), &depot)))
+            .collect();
+        let addresses: HashSet<NonNull<u8>> = blocks.iter().map(|block| block.0).collect();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let mut theirs = LocalCache::new();
+                for block in blocks {
+                    // SAFETY: allocated above for this layout, freed once.
+                    unsafe { theirs.free(block.0, task(), &depot) };
+                }
+            });
+        });
+        let back: Vec<NonNull<u8>> = (0..BATCH).map(|_| mine.allocate(task(), &depot)).collect();
+        assert!(back.iter().all(|block| addresses.contains(block)));
+        for block in back {
+            // SAFETY: as above.
+            unsafe { mine.free(block, task(), &depot) };
+        }
+    }
+
+    #[test]
+    fn big_and_over_aligned_blocks_bypass_the_cache() {
+        assert_eq!(class_of(Layout::new::<[u64; 33]>()), None);
+        assert_eq!(class_of(Layout::from_size_align(64, 64).unwrap()), None);
+        let depot = Depot::new();
+        let mut cache = LocalCache::new();
+        for layout in [
+            Layout::new::<[u64; 33]>(),
+            Layout::from_size_align(64, 64).unwrap(),
+        ] {
+            let block = cache.allocate(layout, &depot);
+            assert_eq!(block.as_ptr() as usize % layout.align(), 0);
+            // SAFETY: allocated just above for this layout, freed once.
+            unsafe { cache.free(block, layout, &depot) };
+        }
+        assert!(cache.lists.iter().all(|list| list.len == 0));
     }
 }

@@ -2,7 +2,11 @@
 //!
 //! # What a waiting worker runs
 //!
-//! `join` on a worker of the task's own pool first tries to *claim* the task:
+//! `join` on a worker of the task's own pool first looks at its own deque:
+//! if the task's queue entry is the newest job there (a task joined right
+//! after it was spawned), the worker takes it back and runs it as it would
+//! have next anyway, leaving no stale entry behind. Otherwise it tries to
+//! *claim* the task:
 //! a closure task that has not started runs inline, right there, exactly as
 //! a sequential program would run it (this is .NET's task inlining, and it
 //! makes a one-thread pool whose tasks join their children work to any
@@ -93,8 +97,12 @@ pub(crate) fn join(task: &RawTask) {
         // Only a task of this pool runs inline: another pool's task runs on
         // that pool's threads. Either way this worker serves its own pool
         // until the task completes and its waker wakes it.
-        if own_pool && (task.try_run_newest(worker) || task.try_run_inline()) {
-            return true;
+        if own_pool {
+            // The entry of a future may only poll it to `Pending`.
+            let ran = task.try_run_newest(worker) || task.try_run_inline();
+            if ran && task.state().load().is_complete() {
+                return true;
+            }
         }
         if !register_waker(task, worker.waker()) {
             worker.wait_until(|| task.state().load().is_complete());
