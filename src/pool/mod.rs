@@ -20,6 +20,7 @@
 //! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
 //! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
 //! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
+//! | [`registry_ref`], [`drop_registry_ref`], `WorkerThread::run_if_newest` | a task's reference to its pool, from a worker's spares; a joiner taking back the task it queued last |
 //! | [`WorkerThread`]: `waker`, `wait_until` | a waiting worker serving its pool until a task completes |
 //! | [`with_thread_waker`], [`with_own_parker`] (`park.rs`) | blocking until a waker fires, with a token of the wait's own |
 //! | scopes (`src/scope/`): `JobRef::from_pointer`, `submit`, `current_or_global`, `report_panic`, `WorkerThread::wait_until`, `with_thread_waker` | queueing a borrowed scoped task, and the scope owner's and joiners' waits |
@@ -752,6 +753,28 @@ pub(crate) fn try_submit_with(
 
 /// The pool a free function should use: the current worker's, the current
 /// blocking thread's, or the global one.
+/// A counted reference to `registry`, for something that holds its pool
+/// (a task): on one of the pool's workers, one of the worker's spare
+/// references, so the registry's shared count is not written.
+#[inline]
+pub(crate) fn registry_ref(registry: &Arc<Registry>) -> Arc<Registry> {
+    WorkerThread::with_current(|worker| match worker {
+        Some(worker) if worker.belongs_to(registry) => worker.registry_ref(),
+        _ => registry.clone(),
+    })
+}
+
+/// Gives up a reference that `registry_ref` (or a clone) made: kept as a
+/// spare by a worker of its pool, dropped elsewhere.
+#[inline]
+pub(crate) fn drop_registry_ref(registry: Arc<Registry>) {
+    let unkept = WorkerThread::with_current(|worker| match worker {
+        Some(worker) => worker.keep_registry_ref(registry),
+        None => Some(registry),
+    });
+    drop(unkept);
+}
+
 pub(crate) fn current_or_global<R>(f: impl FnOnce(&Arc<Registry>) -> R) -> R {
     let mut f = Some(f);
     let result = WorkerThread::with_current(|worker| {

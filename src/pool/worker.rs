@@ -132,6 +132,27 @@ pub(crate) struct WorkerThread {
     /// Inside the shutdown's quiescence hook (see [`Self::quiescence_hook`]).
     in_quiescence_hook: Cell<bool>,
     waker: Waker,
+    /// References to `registry` that its `Arc` counts but nobody holds:
+    /// taken in a batch, handed out by [`Self::registry_ref`] and taken back
+    /// by [`Self::keep_registry_ref`], so that what a worker makes and frees
+    /// (a task holds its pool) does not touch the registry's reference
+    /// count, a line that every worker would otherwise write.
+    spare_refs: Cell<usize>,
+}
+
+/// Registry references a worker takes at once when it has no spare one.
+const SPARE_BATCH: usize = 64;
+/// Spare registry references a worker keeps at most.
+const SPARE_MAX: usize = 4 * SPARE_BATCH;
+
+impl Drop for WorkerThread {
+    fn drop(&mut self) {
+        for _ in 0..self.spare_refs.get() {
+            // SAFETY: each spare is a reference the `Arc` counts and nobody
+            // holds; `self.registry` keeps the pointer valid meanwhile.
+            unsafe { Arc::decrement_strong_count(Arc::as_ptr(&self.registry)) };
+        }
+    }
 }
 
 /// Wakes one worker out of its sleep inside [`WorkerThread::wait_until`].
@@ -154,6 +175,12 @@ impl Wake for WorkerWaker {
 }
 
 impl WorkerThread {
+    /// Whether this thread is running a worker's main loop.
+    #[inline]
+    pub(crate) fn is_current() -> bool {
+        !CURRENT.with(Cell::get).is_null()
+    }
+
     /// Calls `f` with the worker running on this thread, if any.
     #[inline]
     pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerThread>) -> R) -> R {
@@ -171,6 +198,38 @@ impl WorkerThread {
 
     pub(crate) fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    /// A counted reference to this worker's registry, from the spare ones.
+    #[inline]
+    pub(crate) fn registry_ref(&self) -> Arc<Registry> {
+        let mut spare = self.spare_refs.get();
+        if spare == 0 {
+            for _ in 0..SPARE_BATCH {
+                // SAFETY: `self.registry` is a live `Arc`.
+                unsafe { Arc::increment_strong_count(Arc::as_ptr(&self.registry)) };
+            }
+            spare = SPARE_BATCH;
+        }
+        self.spare_refs.set(spare - 1);
+        // SAFETY: one of the spare references, which the count includes and
+        // nobody holds, handed over.
+        unsafe { Arc::from_raw(Arc::as_ptr(&self.registry)) }
+    }
+
+    /// Takes back a reference to this worker's registry as a spare one;
+    /// hands it back if it is another pool's, or the worker keeps enough.
+    #[inline]
+    pub(crate) fn keep_registry_ref(&self, registry: Arc<Registry>) -> Option<Arc<Registry>> {
+        let spare = self.spare_refs.get();
+        if spare < SPARE_MAX && Arc::ptr_eq(&registry, &self.registry) {
+            // The count keeps it; `Drop` releases the spares.
+            let _ = Arc::into_raw(registry);
+            self.spare_refs.set(spare + 1);
+            None
+        } else {
+            Some(registry)
+        }
     }
 
     /// Is this worker one of `registry`'s?
@@ -719,6 +778,7 @@ pub(super) fn run_worker(registry: Arc<Registry>, start: WorkerStart) {
                 registry: registry.clone(),
                 index,
             })),
+            spare_refs: Cell::new(0),
         };
         CURRENT.with(|current| current.set(&worker));
         worker.main_loop();

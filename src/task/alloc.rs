@@ -1,8 +1,8 @@
-//! Recycled task blocks: each thread keeps the blocks of the tasks it frees,
+//! Recycled task blocks: each worker keeps the blocks of the tasks it frees,
 //! by size, and the next task of that size takes one back.
 //!
 //! ```text
-//!  thread A                        thread B
+//!  worker A                        worker B
 //!  LocalCache                      LocalCache
 //!  [class 40] -> b -> b            [class 40] -> b -> b -> ... (2 * BATCH)
 //!  [class 48] -> b                        |  one more freed: BATCH of them
@@ -31,14 +31,19 @@
 //!   back to the global allocator. A thread's cache is freed when the thread
 //!   exits: a pool's workers free theirs when the pool shuts down. The
 //!   depot keeps its (bounded) blocks for the next pool.
-//! * **Inside a thread-local destructor,** or re-entered from the global
-//!   allocator, the cache is unavailable and blocks come from and go to the
-//!   global allocator.
+//! * **Only pool workers keep a cache.** Elsewhere (a thread that spawns
+//!   and joins from outside, a blocking thread) tasks use the global
+//!   allocator: there a cache mostly misses (the tasks of a spawn-all,
+//!   join-all loop are all alive at once), and its misses cost more than
+//!   its hits save. So does a worker inside a thread-local destructor, or
+//!   re-entered from the global allocator.
 //!
 //! Under `cfg(loom)` tasks use the global allocator (their models check the
 //! state machine, not this file); `models/alloc.rs` drives a `LocalCache`
 //! per loom thread over a shared `Depot`.
 
+#[cfg(not(loom))]
+use crate::pool::WorkerThread;
 use crate::sync::{AtomicUsize, Mutex, Ordering};
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
@@ -398,6 +403,9 @@ mod per_thread {
 #[cfg(not(loom))]
 #[inline(always)]
 pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
+    if !WorkerThread::is_current() {
+        return LocalCache::allocate_uncached(layout);
+    }
     per_thread::with_cache(|cache| cache.allocate(layout, per_thread::depot()))
         .unwrap_or_else(|| LocalCache::allocate_uncached(layout))
 }
@@ -411,6 +419,10 @@ pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
 #[cfg(not(loom))]
 #[inline(always)]
 pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
+    if !WorkerThread::is_current() {
+        // SAFETY: forwarded.
+        return unsafe { LocalCache::free_uncached(block, layout) };
+    }
     // SAFETY: forwarded.
     let kept = per_thread::with_cache(|cache| unsafe {
         cache.free(block, layout, per_thread::depot());

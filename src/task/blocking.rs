@@ -81,7 +81,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let (handle, entry) = raw::new_task(Blocking(f), (), registry.clone());
+    let (handle, entry) = raw::new_task(Blocking(f), (), registry);
     if let Err(refused) = pool::submit_blocking(registry, entry.into_raw_task().into_job()) {
         let (job, instead) = match refused {
             BlockingRefused::ShutDown(job) => (job, Instead::Cancel),

@@ -165,7 +165,7 @@ where
     X: AsyncExtra,
 {
     debug_assert!(!B::CONSUMED_BY_POLL, "an async body stays until dropped");
-    let (handle, entry, listed) = raw::new_listed_task(body, extra, registry.clone());
+    let (handle, entry, listed) = raw::new_listed_task(body, extra, registry);
     let key = live_tasks(registry).insert(listed);
     let slot = entry.extra().live_slot();
     // ORDERING: Relaxed: queueing the task publishes them.

@@ -14,7 +14,7 @@ use super::raw::{
 use super::state::{AfterWake, Outcome, State, ToComplete, ToCompleteReleasing, ToIdle, ToRunning};
 use super::waker::waker_ref;
 use crate::error::{Cancelled, Failure, TaskError};
-use crate::pool::{JobData, Ran, Submit};
+use crate::pool::{self, JobData, Ran, Submit};
 use crate::sync::UnsafeCell;
 use crate::unwind;
 use std::alloc::Layout;
@@ -466,11 +466,12 @@ impl<B: Body, X: Extra> Harness<B, X> {
             report_panic_to(header.pool.as_ref(), payload);
         }
         drop(extra);
-        #[cfg(debug_assertions)]
-        if let Some(pool) = &header.pool {
+        if let Some(pool) = header.pool {
+            #[cfg(debug_assertions)]
             // ORDERING: Relaxed: as in `allocate`.
             pool.debug_allocations
                 .fetch_sub(1, crate::sync::Ordering::Relaxed);
+            pool::drop_registry_ref(pool);
         }
     }
 }

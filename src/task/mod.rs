@@ -582,7 +582,7 @@ where
     T: Send + 'static,
     X: Extra,
 {
-    let (handle, entry) = raw::new_task(Closure(f), extra, registry.clone());
+    let (handle, entry) = raw::new_task(Closure(f), extra, registry);
     (Task::from_raw(handle), entry)
 }
 

@@ -314,9 +314,10 @@ fn typed<B: Body, X: Extra>(raw: RawTask) -> TaskRef<B, X> {
 pub(crate) fn new_task<B: Body, X: Extra>(
     body: B,
     extra: X,
-    pool: Arc<Registry>,
+    pool: &Arc<Registry>,
 ) -> (RawTask, TaskRef<B, X>) {
-    let [handle, entry] = allocate::<B, X, 2>(body, extra, State::new_scheduled(0), Some(pool));
+    let pool = Some(pool::registry_ref(pool));
+    let [handle, entry] = allocate::<B, X, 2>(body, extra, State::new_scheduled(0), pool);
     (handle, typed(entry))
 }
 
@@ -325,10 +326,10 @@ pub(crate) fn new_task<B: Body, X: Extra>(
 pub(crate) fn new_listed_task<B: Body, X: Extra>(
     body: B,
     extra: X,
-    pool: Arc<Registry>,
+    pool: &Arc<Registry>,
 ) -> (RawTask, TaskRef<B, X>, RawTask) {
-    let [handle, entry, listed] =
-        allocate::<B, X, 3>(body, extra, State::new_scheduled(1), Some(pool));
+    let pool = Some(pool::registry_ref(pool));
+    let [handle, entry, listed] = allocate::<B, X, 3>(body, extra, State::new_scheduled(1), pool);
     (handle, typed(entry), listed)
 }
 
