@@ -22,9 +22,10 @@
 //! The per-type operations ([`TaskVTable`]) are not in the allocation: every
 //! reference carries them. A [`RawTask`] is the header's address and the
 //! vtable's; a queue entry's run function, a waker's `RawWakerVTable` and a
-//! harness are per type already. A task with a `u64` result is then a
-//! 40-byte block (a 32-byte header and an 8-byte stage), and 64 bytes once
-//! queued from outside, the injector's 24-byte slot included.
+//! harness are per type already. On a 64-bit target a task with a `u64`
+//! result is then a 40-byte block (a 32-byte header and an 8-byte stage),
+//! and 64 bytes once queued from outside, the injector's 24-byte slot
+//! included.
 //!
 //! This file holds the layout, the allocation and the type-erased side
 //! ([`RawTask`], one counted reference); `harness.rs` the typed side
@@ -198,11 +199,12 @@ pub(super) fn report_panic_to(pool: Option<&Arc<Registry>>, payload: Payload) {
     }
 }
 
-// The sizes the module doc promises (loom's atomics and cells are bigger).
-#[cfg(not(loom))]
+// The sizes the module doc promises, on 64-bit targets (loom's atomics and
+// cells are bigger).
+#[cfg(all(not(loom), target_pointer_width = "64"))]
 const _: () = {
-    assert!(size_of::<Header>() == 4 * size_of::<usize>());
-    assert!(size_of::<Cell<Promise<u64>, ()>>() == 5 * size_of::<usize>());
+    assert!(size_of::<Header>() == 32);
+    assert!(size_of::<Cell<Promise<u64>, ()>>() == 40);
 };
 
 #[repr(C)]
