@@ -96,12 +96,20 @@ pub(super) const WOKEN_BURST: u32 = 29;
 /// A prime other than [`INJECTOR_INTERVAL`], so the two looks rarely meet.
 pub(super) const LATER_INTERVAL: u32 = 31;
 
+// The worker running on this thread, or null. Set for the whole life of a
+// worker thread's main loop, which owns the pointee on its stack. Read on
+// every spawn and free of a task: `const`, so reaching it costs no
+// initialisation check (loom's `thread_local!` takes no `const` initializer).
+#[cfg(not(loom))]
+std::thread_local! {
+    static CURRENT: Cell<*const WorkerThread> = const { Cell::new(ptr::null()) };
+}
+#[cfg(loom)]
 thread_local! {
-    // loom's `thread_local!` takes no `const` initializer.
-    #[allow(clippy::missing_const_for_thread_local)]
-    /// The worker running on this thread, or null. Set for the whole life of
-    /// a worker thread's main loop, which owns the pointee on its stack.
     static CURRENT: Cell<*const WorkerThread> = Cell::new(ptr::null());
+}
+
+thread_local! {
 
     #[allow(clippy::missing_const_for_thread_local)]
     /// The registry whose `on_thread_stop` hook runs on this thread, or
@@ -175,12 +183,6 @@ impl Wake for WorkerWaker {
 }
 
 impl WorkerThread {
-    /// Whether this thread is running a worker's main loop.
-    #[inline]
-    pub(crate) fn is_current() -> bool {
-        !CURRENT.with(Cell::get).is_null()
-    }
-
     /// Calls `f` with the worker running on this thread, if any.
     #[inline]
     pub(crate) fn with_current<R>(f: impl FnOnce(Option<&WorkerThread>) -> R) -> R {

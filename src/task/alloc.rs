@@ -1,8 +1,8 @@
-//! Recycled task blocks: each worker keeps the blocks of the tasks it frees,
+//! Recycled task blocks: each thread keeps the blocks of the tasks it frees,
 //! by size, and the next task of that size takes one back.
 //!
 //! ```text
-//!  worker A                        worker B
+//!  thread A                        thread B
 //!  LocalCache                      LocalCache
 //!  [class 40] -> b -> b            [class 40] -> b -> b -> ... (2 * BATCH)
 //!  [class 48] -> b                        |  one more freed: BATCH of them
@@ -18,8 +18,9 @@
 //!   tasks go to the global allocator directly.
 //! * **The fast path takes no lock and no atomic:** a thread allocates
 //!   from, and frees to, its own [`LocalCache`] (a thread-local free list per
-//!   class), LIFO, so the block it takes is the one it freed last, still in
-//!   its cache.
+//!   class, in `Cell`s: nothing to borrow, so a re-entrant call from the
+//!   global allocator is harmless), LIFO, so the block it takes is the one
+//!   it freed last, still in its cache.
 //! * **Blocks freed on another thread go back through the depot.** A task
 //!   made on an outside thread and freed by a worker lands in the worker's
 //!   cache; when that holds `2 * BATCH` blocks of the class, `BATCH` of them
@@ -28,24 +29,25 @@
 //!   `BATCH` blocks, never per block.
 //! * **Bounded:** a thread keeps at most `2 * BATCH` blocks per class, the
 //!   depot at most `DEPOT_CHAINS` chains per class; what does not fit goes
-//!   back to the global allocator. A thread's cache is freed when the thread
-//!   exits: a pool's workers free theirs when the pool shuts down. The
-//!   depot keeps its (bounded) blocks for the next pool.
-//! * **Only pool workers keep a cache.** Elsewhere (a thread that spawns
-//!   and joins from outside, a blocking thread) tasks use the global
-//!   allocator: there a cache mostly misses (the tasks of a spawn-all,
-//!   join-all loop are all alive at once), and its misses cost more than
-//!   its hits save. So does a worker inside a thread-local destructor, or
-//!   re-entered from the global allocator.
+//!   back to the global allocator. A thread's cache is freed when it
+//!   exits, so a pool's workers free theirs when the pool shuts down: a
+//!   thread-local guard, registered when the cache first keeps a block,
+//!   empties and closes it, and a block freed after that goes to the
+//!   global allocator. The depot keeps its (bounded) blocks for the next
+//!   pool.
+//! * **Every thread keeps one**, workers and outside threads alike. An
+//!   outside thread that spawns detached tasks gets back, a chain at a
+//!   time, the blocks the workers freed; one that spawns a batch and joins
+//!   it mostly misses (the batch is alive at once), and a miss costs a
+//!   thread-local read and a relaxed load before the global allocator.
 //!
 //! Under `cfg(loom)` tasks use the global allocator (their models check the
 //! state machine, not this file); `models/alloc.rs` drives a `LocalCache`
 //! per loom thread over a shared `Depot`.
 
-#[cfg(not(loom))]
-use crate::pool::WorkerThread;
 use crate::sync::{AtomicUsize, Mutex, Ordering};
 use std::alloc::{self, Layout};
+use std::cell::Cell;
 use std::ptr::NonNull;
 
 /// The smallest class: a task header.
@@ -92,22 +94,48 @@ struct FreeBlock {
 
 const _: () = assert!(size_of::<FreeBlock>() <= MIN_SIZE);
 
-/// A list of free blocks of one class, linked through `next`.
-struct FreeList {
+/// Free blocks of one class, linked through `next`, owned by whoever holds
+/// the chain (a depot entry, or a thread moving it).
+struct Chain {
     head: Option<NonNull<FreeBlock>>,
     len: usize,
 }
 
+impl Chain {
+    /// Frees every block to the global allocator.
+    #[cold]
+    fn release(self, class: usize) {
+        let mut next = self.head;
+        while let Some(block) = next {
+            // SAFETY: the chain's blocks are free, ours, and linked.
+            next = unsafe { block.as_ref().next };
+            // SAFETY: every block of `class` was allocated with this layout.
+            unsafe { alloc::dealloc(block.as_ptr().cast(), class_layout(class)) };
+        }
+    }
+}
+
+/// A thread's free blocks of one class, linked through `next`.
+struct FreeList {
+    head: Cell<Option<NonNull<FreeBlock>>>,
+    len: Cell<usize>,
+}
+
 impl FreeList {
-    const EMPTY: FreeList = FreeList { head: None, len: 0 };
+    const fn new() -> Self {
+        Self {
+            head: Cell::new(None),
+            len: Cell::new(0),
+        }
+    }
 
     #[inline]
-    fn pop(&mut self) -> Option<NonNull<FreeBlock>> {
-        let block = self.head?;
+    fn pop(&self) -> Option<NonNull<FreeBlock>> {
+        let block = self.head.get()?;
         // SAFETY: a block in a list is free, owned by the list, and holds a
         // `FreeBlock` written by `push`.
-        self.head = unsafe { block.as_ref().next };
-        self.len -= 1;
+        self.head.set(unsafe { block.as_ref().next });
+        self.len.set(self.len.get() - 1);
         Some(block)
     }
 
@@ -115,46 +143,52 @@ impl FreeList {
     ///
     /// `block` is a free block of this list's class that the caller owns.
     #[inline]
-    unsafe fn push(&mut self, block: NonNull<FreeBlock>) {
+    unsafe fn push(&self, block: NonNull<FreeBlock>) {
         // SAFETY: forwarded: the block is ours and at least `FreeBlock`-sized
         // and aligned.
         unsafe {
             block.write(FreeBlock {
-                next: self.head,
+                next: self.head.get(),
                 next_chain: None,
-            })
-        };
-        self.head = Some(block);
-        self.len += 1;
+            });
+        }
+        self.head.set(Some(block));
+        self.len.set(self.len.get() + 1);
     }
 
-    /// Moves the first `count` blocks out, as a chain (`count <= len`).
+    /// Moves the first `count` blocks out (`0 < count <= len`).
     #[cold]
-    fn split_off(&mut self, count: usize) -> FreeList {
-        debug_assert!(0 < count && count <= self.len);
-        let head = self.head;
+    fn split_off(&self, count: usize) -> Chain {
+        let head = self.head.get();
         let mut last = head.expect("count <= len");
         for _ in 1..count {
             // SAFETY: as in `pop`: the list's blocks are free and linked.
             last = unsafe { last.as_ref().next }.expect("count <= len");
         }
         // SAFETY: as above; `last` is ours to relink.
-        self.head = unsafe { last.as_mut().next.take() };
-        self.len -= count;
-        FreeList { head, len: count }
+        self.head.set(unsafe { last.as_mut().next.take() });
+        self.len.set(self.len.get() - count);
+        Chain { head, len: count }
     }
 
-    /// Frees every block to the global allocator.
-    #[cold]
-    fn release(&mut self, class: usize) {
-        while let Some(block) = self.pop() {
-            // SAFETY: every block of `class` was allocated with this layout.
-            unsafe { alloc::dealloc(block.as_ptr().cast(), class_layout(class)) };
+    /// Replaces an empty list with `chain`.
+    fn refill(&self, chain: Chain) {
+        debug_assert!(self.head.get().is_none());
+        self.head.set(chain.head);
+        self.len.set(chain.len);
+    }
+
+    fn take_all(&self) -> Chain {
+        Chain {
+            head: self.head.take(),
+            len: self.len.replace(0),
         }
     }
 }
 
 /// One thread's free blocks, a list per class, at most `2 * BATCH` each.
+/// It owns its blocks but has no `Drop` (a thread-local without one costs
+/// nothing to reach): [`LocalCache::release`] frees them.
 pub(crate) struct LocalCache {
     lists: [FreeList; CLASSES],
 }
@@ -162,70 +196,96 @@ pub(crate) struct LocalCache {
 impl LocalCache {
     pub(crate) const fn new() -> Self {
         Self {
-            lists: [FreeList::EMPTY; CLASSES],
+            lists: [const { FreeList::new() }; CLASSES],
         }
     }
 
-    /// A free block of `class`: this thread's, or a chain taken from the
-    /// depot, or `None` (then the caller allocates).
-    #[inline]
-    fn take(&mut self, class: usize, depot: &Depot) -> Option<NonNull<FreeBlock>> {
-        let list = &mut self.lists[class];
-        if list.head.is_none() {
-            *list = depot.take_chain(class)?;
-        }
-        list.pop()
-    }
-
-    /// Keeps a freed block of `class`, moving `BATCH` blocks to the depot
-    /// when the list is full.
-    ///
-    /// # Safety
-    ///
-    /// `block` was allocated with `class_layout(class)`, is no longer used,
-    /// and the caller gives it up.
-    #[inline]
-    unsafe fn keep(&mut self, class: usize, block: NonNull<FreeBlock>, depot: &Depot) {
-        let list = &mut self.lists[class];
-        if list.len == 2 * BATCH {
-            if depot.is_full(class) {
-                // SAFETY: forwarded: allocated with the class's layout.
-                unsafe { alloc::dealloc(block.as_ptr().cast(), class_layout(class)) };
-                return;
-            }
-            depot.put_chain(class, list.split_off(BATCH));
-        }
-        // SAFETY: forwarded.
-        unsafe { list.push(block) };
-    }
-
-    /// A block for `layout`, from the cache if it has one of its class.
+    /// A block for `layout`: from this cache, or a chain taken from the
+    /// depot, or the global allocator.
     #[inline(always)]
-    pub(crate) fn allocate(&mut self, layout: Layout, depot: &Depot) -> NonNull<u8> {
-        match class_of(layout) {
-            Some(class) => match self.take(class, depot) {
-                Some(block) => block.cast(),
-                None => global_allocate(class_layout(class)),
-            },
-            None => global_allocate(layout),
+    pub(crate) fn allocate<'d>(
+        &self,
+        layout: Layout,
+        depot: impl FnOnce() -> &'d Depot,
+    ) -> NonNull<u8> {
+        let Some(class) = class_of(layout) else {
+            return global_allocate(layout);
+        };
+        match self.lists[class].pop() {
+            Some(block) => block.cast(),
+            None => self.refill_and_allocate(class, depot()),
         }
     }
 
-    /// Gives back a block that `allocate` (of any thread's cache, or
-    /// [`allocate`]) returned for `layout`.
+    #[cold]
+    fn refill_and_allocate(&self, class: usize, depot: &Depot) -> NonNull<u8> {
+        let list = &self.lists[class];
+        if let Some(chain) = depot.take_chain(class) {
+            list.refill(chain);
+            if let Some(block) = list.pop() {
+                return block.cast();
+            }
+        }
+        global_allocate(class_layout(class))
+    }
+
+    /// Keeps a block that an `allocate` (of any thread's cache, or the
+    /// uncached path) returned for `layout`, moving `BATCH` blocks to the
+    /// depot when the list is full.
     ///
     /// # Safety
     ///
     /// `block` came from an `allocate` for `layout`, is no longer used, and
     /// the caller gives it up.
     #[inline(always)]
-    pub(crate) unsafe fn free(&mut self, block: NonNull<u8>, layout: Layout, depot: &Depot) {
-        match class_of(layout) {
-            // SAFETY: forwarded: a block of this class has its layout.
-            Some(class) => unsafe { self.keep(class, block.cast(), depot) },
+    pub(crate) unsafe fn free<'d>(
+        &self,
+        block: NonNull<u8>,
+        layout: Layout,
+        depot: impl FnOnce() -> &'d Depot,
+    ) {
+        let Some(class) = class_of(layout) else {
             // SAFETY: forwarded: allocated by the global allocator as is.
-            None => unsafe { alloc::dealloc(block.as_ptr(), layout) },
+            return unsafe { alloc::dealloc(block.as_ptr(), layout) };
+        };
+        let list = &self.lists[class];
+        if list.len.get() == 2 * BATCH {
+            // SAFETY: forwarded.
+            return unsafe { self.keep_full(class, block.cast(), depot()) };
         }
+        // SAFETY: forwarded.
+        unsafe { list.push(block.cast()) };
+    }
+
+    /// `free` into a full list.
+    ///
+    /// # Safety
+    ///
+    /// As for `free`, for a block of `class`.
+    #[cold]
+    unsafe fn keep_full(&self, class: usize, block: NonNull<FreeBlock>, depot: &Depot) {
+        if depot.is_full(class) {
+            // SAFETY: forwarded: allocated with the class's layout.
+            return unsafe { alloc::dealloc(block.as_ptr().cast(), class_layout(class)) };
+        }
+        let list = &self.lists[class];
+        let chain = list.split_off(BATCH);
+        // SAFETY: forwarded.
+        unsafe { list.push(block) };
+        depot.put_chain(class, chain);
+    }
+
+    /// Frees every block this cache holds.
+    pub(crate) fn release(&self) {
+        for (class, list) in self.lists.iter().enumerate() {
+            list.take_all().release(class);
+        }
+    }
+
+    /// Whether the cache holds no block.
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.lists.iter().all(|list| list.len.get() == 0)
     }
 }
 
@@ -233,22 +293,14 @@ impl LocalCache {
 impl LocalCache {
     /// Takes every chain the depot holds for the class of a 40-byte block,
     /// freeing them; returns how many there were.
-    pub(crate) fn chains_taken_from(&mut self, depot: &Depot) -> usize {
+    pub(crate) fn chains_taken_from(&self, depot: &Depot) -> usize {
         let class = class_of(Layout::new::<[u64; 5]>()).expect("a cached class");
         let mut taken = 0;
-        while let Some(mut chain) = depot.take_chain(class) {
+        while let Some(chain) = depot.take_chain(class) {
             chain.release(class);
             taken += 1;
         }
         taken
-    }
-}
-
-impl Drop for LocalCache {
-    fn drop(&mut self) {
-        for (class, list) in self.lists.iter_mut().enumerate() {
-            list.release(class);
-        }
     }
 }
 
@@ -273,6 +325,10 @@ struct Chains {
     count: usize,
 }
 
+// SAFETY: the blocks are free memory that only the depot (under its locks)
+// or the one thread that took them refers to.
+unsafe impl Send for Chains {}
+
 impl DepotClass {
     fn new() -> Self {
         Self {
@@ -289,10 +345,6 @@ impl DepotClass {
     }
 }
 
-// SAFETY: the blocks are free memory that only the depot (under its locks)
-// or the one thread that took them refers to.
-unsafe impl Send for Chains {}
-
 impl Depot {
     pub(crate) fn new() -> Self {
         Self {
@@ -301,7 +353,7 @@ impl Depot {
     }
 
     #[cold]
-    fn take_chain(&self, class: usize) -> Option<FreeList> {
+    fn take_chain(&self, class: usize) -> Option<Chain> {
         let depot = &self.classes[class];
         // ORDERING: Relaxed: see `available`.
         if depot.available.load(Ordering::Relaxed) == 0 {
@@ -314,7 +366,7 @@ impl Depot {
         chains.first = unsafe { (*head.as_ptr()).next_chain.take() };
         chains.count -= 1;
         depot.publish(&chains);
-        Some(FreeList {
+        Some(Chain {
             head: Some(head),
             len: BATCH,
         })
@@ -327,7 +379,7 @@ impl Depot {
     }
 
     #[cold]
-    fn put_chain(&self, class: usize, mut chain: FreeList) {
+    fn put_chain(&self, class: usize, chain: Chain) {
         debug_assert_eq!(chain.len, BATCH);
         let depot = &self.classes[class];
         let mut chains = depot.chains.lock();
@@ -352,7 +404,7 @@ impl Drop for Depot {
             while let Some(head) = chains.first {
                 // SAFETY: as in `take_chain`; we own the depot.
                 chains.first = unsafe { (*head.as_ptr()).next_chain };
-                FreeList {
+                Chain {
                     head: Some(head),
                     len: BATCH,
                 }
@@ -369,32 +421,70 @@ fn global_allocate(layout: Layout) -> NonNull<u8> {
     NonNull::new(block).unwrap_or_else(|| alloc::handle_alloc_error(layout))
 }
 
+/// `allocate` with no cache: the class's layout from the global allocator,
+/// so that any cache can keep the block later.
+fn allocate_uncached(layout: Layout) -> NonNull<u8> {
+    global_allocate(class_of(layout).map_or(layout, class_layout))
+}
+
+/// `free` with no cache.
+///
+/// # Safety
+///
+/// As for `free`.
+unsafe fn free_uncached(block: NonNull<u8>, layout: Layout) {
+    let layout = class_of(layout).map_or(layout, class_layout);
+    // SAFETY: forwarded: allocated with this very layout.
+    unsafe { alloc::dealloc(block.as_ptr(), layout) }
+}
+
 #[cfg(not(loom))]
 mod per_thread {
     use super::{Depot, LocalCache};
-    use std::cell::RefCell;
+    use std::cell::Cell;
     use std::sync::OnceLock;
 
     static DEPOT: OnceLock<Depot> = OnceLock::new();
 
-    std::thread_local! {
-        static CACHE: RefCell<LocalCache> = const { RefCell::new(LocalCache::new()) };
+    /// Where this thread's cache stands.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub(super) enum Stage {
+        /// Empty, its guard not registered yet.
+        Fresh,
+        /// Its guard will empty it when the thread exits.
+        Open,
+        /// The thread is exiting: the cache is empty and keeps nothing.
+        Closed,
     }
 
-    #[inline]
+    std::thread_local! {
+        /// No `Drop`, so reaching it costs one address computation.
+        pub(super) static CACHE: LocalCache = const { LocalCache::new() };
+        pub(super) static STAGE: Cell<Stage> = const { Cell::new(Stage::Fresh) };
+        /// Empties `CACHE` when the thread exits.
+        static GUARD: Guard = const { Guard };
+    }
+
+    struct Guard;
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            STAGE.set(Stage::Closed);
+            CACHE.with(LocalCache::release);
+        }
+    }
+
+    /// Registers the guard; returns whether the cache may keep blocks.
+    #[cold]
+    pub(super) fn open() -> bool {
+        if STAGE.get() == Stage::Fresh && GUARD.try_with(|_| ()).is_ok() {
+            STAGE.set(Stage::Open);
+        }
+        STAGE.get() == Stage::Open
+    }
+
     pub(super) fn depot() -> &'static Depot {
         DEPOT.get_or_init(Depot::new)
-    }
-
-    /// Runs `f` on this thread's cache, or returns `None` where it is gone
-    /// (a thread-local destructor) or in use (re-entered from the global
-    /// allocator).
-    #[inline(always)]
-    pub(super) fn with_cache<R>(f: impl FnOnce(&mut LocalCache) -> R) -> Option<R> {
-        CACHE
-            .try_with(|cache| cache.try_borrow_mut().ok().map(|mut cache| f(&mut cache)))
-            .ok()
-            .flatten()
     }
 }
 
@@ -403,11 +493,11 @@ mod per_thread {
 #[cfg(not(loom))]
 #[inline(always)]
 pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
-    if !WorkerThread::is_current() {
-        return LocalCache::allocate_uncached(layout);
+    if per_thread::STAGE.get() != per_thread::Stage::Open {
+        // A cache that is not open is empty, and must stay so.
+        return allocate_uncached(layout);
     }
-    per_thread::with_cache(|cache| cache.allocate(layout, per_thread::depot()))
-        .unwrap_or_else(|| LocalCache::allocate_uncached(layout))
+    per_thread::CACHE.with(|cache| cache.allocate(layout, per_thread::depot))
 }
 
 /// Frees the memory of a task of `layout` into this thread's cache.
@@ -419,23 +509,17 @@ pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
 #[cfg(not(loom))]
 #[inline(always)]
 pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
-    if !WorkerThread::is_current() {
+    if per_thread::STAGE.get() != per_thread::Stage::Open && !per_thread::open() {
         // SAFETY: forwarded.
-        return unsafe { LocalCache::free_uncached(block, layout) };
+        return unsafe { free_uncached(block, layout) };
     }
     // SAFETY: forwarded.
-    let kept = per_thread::with_cache(|cache| unsafe {
-        cache.free(block, layout, per_thread::depot());
-    });
-    if kept.is_none() {
-        // SAFETY: forwarded.
-        unsafe { LocalCache::free_uncached(block, layout) };
-    }
+    per_thread::CACHE.with(|cache| unsafe { cache.free(block, layout, per_thread::depot) });
 }
 
 #[cfg(loom)]
 pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
-    LocalCache::allocate_uncached(layout)
+    allocate_uncached(layout)
 }
 
 /// # Safety
@@ -444,26 +528,7 @@ pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
 #[cfg(loom)]
 pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
     // SAFETY: forwarded.
-    unsafe { LocalCache::free_uncached(block, layout) }
-}
-
-impl LocalCache {
-    /// `allocate` with no cache at hand: the class's layout from the global
-    /// allocator, so that any cache can keep the block later.
-    fn allocate_uncached(layout: Layout) -> NonNull<u8> {
-        global_allocate(class_of(layout).map_or(layout, class_layout))
-    }
-
-    /// `free` with no cache at hand.
-    ///
-    /// # Safety
-    ///
-    /// As for `free`.
-    unsafe fn free_uncached(block: NonNull<u8>, layout: Layout) {
-        let layout = class_of(layout).map_or(layout, class_layout);
-        // SAFETY: forwarded: allocated with this very layout.
-        unsafe { alloc::dealloc(block.as_ptr(), layout) }
-    }
+    unsafe { free_uncached(block, layout) }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -485,68 +550,75 @@ mod tests {
     #[test]
     fn the_last_block_freed_is_the_next_one_allocated() {
         let depot = Depot::new();
-        let mut cache = LocalCache::new();
-        let first = cache.allocate(task(), &depot);
+        let cache = LocalCache::new();
+        let first = cache.allocate(task(), || &depot);
         // SAFETY: allocated just above for this layout, freed once.
-        unsafe { cache.free(first, task(), &depot) };
-        let again = cache.allocate(task(), &depot);
+        unsafe { cache.free(first, task(), || &depot) };
+        let again = cache.allocate(task(), || &depot);
         assert_eq!(first, again, "LIFO: the warm block comes back first");
         // SAFETY: as above.
-        unsafe { cache.free(again, task(), &depot) };
+        unsafe { cache.free(again, task(), || &depot) };
+        cache.release();
     }
 
     #[test]
     fn a_thread_keeps_two_batches_and_the_depot_its_bound_the_rest_is_freed() {
         let depot = Depot::new();
-        let mut cache = LocalCache::new();
+        let cache = LocalCache::new();
         let blocks = 2 * BATCH + (DEPOT_CHAINS + 2) * BATCH;
         let all: HashSet<NonNull<u8>> = (0..blocks)
-            .map(|_| cache.allocate(task(), &depot))
+            .map(|_| cache.allocate(task(), || &depot))
             .collect();
         for &block in &all {
             // SAFETY: allocated above for this layout, freed once.
-            unsafe { cache.free(block, task(), &depot) };
+            unsafe { cache.free(block, task(), || &depot) };
         }
         let class = class_of(task()).unwrap();
-        assert_eq!(cache.lists[class].len, 2 * BATCH);
+        assert_eq!(cache.lists[class].len.get(), 2 * BATCH);
         assert_eq!(depot.classes[class].chains.lock().count, DEPOT_CHAINS);
         // What the cache and the depot hold comes back, each block once.
         let kept = 2 * BATCH + DEPOT_CHAINS * BATCH;
         let mut taken = HashSet::new();
         for _ in 0..kept {
-            let block = cache.allocate(task(), &depot);
+            let block = cache.allocate(task(), || &depot);
             assert!(all.contains(&block), "a recycled block");
             assert!(taken.insert(block), "a block handed out twice");
         }
         for block in taken {
             // SAFETY: as above.
-            unsafe { cache.free(block, task(), &depot) };
+            unsafe { cache.free(block, task(), || &depot) };
         }
+        cache.release();
+        assert!(cache.is_empty());
     }
 
     #[test]
     fn blocks_freed_on_another_thread_come_back_through_the_depot() {
         let depot = Depot::new();
-        let mut mine = LocalCache::new();
+        let mine = LocalCache::new();
         let blocks: Vec<Block> = (0..3 * BATCH)
-            .map(|_| Block(mine.allocate(task(), &depot)))
+            .map(|_| Block(mine.allocate(task(), || &depot)))
             .collect();
         let addresses: HashSet<NonNull<u8>> = blocks.iter().map(|block| block.0).collect();
         std::thread::scope(|s| {
             s.spawn(|| {
-                let mut theirs = LocalCache::new();
+                let theirs = LocalCache::new();
                 for block in blocks {
                     // SAFETY: allocated above for this layout, freed once.
-                    unsafe { theirs.free(block.0, task(), &depot) };
+                    unsafe { theirs.free(block.0, task(), || &depot) };
                 }
+                theirs.release();
             });
         });
-        let back: Vec<NonNull<u8>> = (0..BATCH).map(|_| mine.allocate(task(), &depot)).collect();
+        let back: Vec<NonNull<u8>> = (0..BATCH)
+            .map(|_| mine.allocate(task(), || &depot))
+            .collect();
         assert!(back.iter().all(|block| addresses.contains(block)));
         for block in back {
             // SAFETY: as above.
-            unsafe { mine.free(block, task(), &depot) };
+            unsafe { mine.free(block, task(), || &depot) };
         }
+        mine.release();
     }
 
     #[test]
@@ -554,16 +626,16 @@ mod tests {
         assert_eq!(class_of(Layout::new::<[u64; 33]>()), None);
         assert_eq!(class_of(Layout::from_size_align(64, 64).unwrap()), None);
         let depot = Depot::new();
-        let mut cache = LocalCache::new();
+        let cache = LocalCache::new();
         for layout in [
             Layout::new::<[u64; 33]>(),
             Layout::from_size_align(64, 64).unwrap(),
         ] {
-            let block = cache.allocate(layout, &depot);
+            let block = cache.allocate(layout, || &depot);
             assert_eq!(block.as_ptr() as usize % layout.align(), 0);
             // SAFETY: allocated just above for this layout, freed once.
-            unsafe { cache.free(block, layout, &depot) };
+            unsafe { cache.free(block, layout, || &depot) };
         }
-        assert!(cache.lists.iter().all(|list| list.len == 0));
+        assert!(cache.is_empty());
     }
 }
