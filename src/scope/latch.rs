@@ -126,9 +126,19 @@ impl ScopeLatch {
 
     /// A task ended (its closure dropped, its result handed over or
     /// disposed of). The caller must not touch the latch afterwards.
+    ///
+    /// A pointer, not `&self`: once the count reaches zero the owner may
+    /// return and pop the latch off its stack while this call is still in
+    /// progress, and a reference argument would have to stay valid for the
+    /// whole call (Miri's tree borrows caught exactly that).
+    ///
+    /// # Safety
+    ///
+    /// `this` is the latch of a scope whose count includes this task's.
     #[inline]
-    pub(super) fn task_ended(&self) {
-        self.release();
+    pub(super) unsafe fn task_ended(this: NonNull<ScopeLatch>) {
+        // SAFETY: forwarded.
+        unsafe { Self::release(this) }
     }
 
     /// The body returned (or unwound), on the owner's thread: folds in the
@@ -150,19 +160,29 @@ impl ScopeLatch {
         self.pending.fetch_sub(release, Ordering::AcqRel) == release
     }
 
-    fn release(&self) {
+    /// Releases one count. Every access goes through `this` and lasts one
+    /// expression: no reference to the latch outlives the `done` store.
+    ///
+    /// # Safety
+    ///
+    /// As for `task_ended`.
+    unsafe fn release(this: NonNull<ScopeLatch>) {
+        let this = this.as_ptr();
         // ORDERING: Release publishes this task's writes (its result, a
         // deposited panic) to whoever takes the count to zero; Acquire,
         // because that may be us, and then we pass everyone's writes on
         // through the Release store of `done`.
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // SAFETY: our count keeps the latch alive until this decrement.
+        if unsafe { (*this).pending.fetch_sub(1, Ordering::AcqRel) } == 1 {
             // The body's count went first (else it would be the last), so
             // the owner waits or is about to. Read the waker before setting
             // `done`: once it is set the owner may return, and this latch is
             // gone.
-            let owner = self.owner.clone();
+            // SAFETY: the owner does not return before `done` is set.
+            let owner = unsafe { (*this).owner.clone() };
             // ORDERING: Release pairs with the Acquire load in `is_done`.
-            self.done.store(true, Ordering::Release);
+            // SAFETY: as above; the latch is not touched after this store.
+            unsafe { (*this).done.store(true, Ordering::Release) };
             owner.wake();
         }
     }

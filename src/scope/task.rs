@@ -121,12 +121,14 @@ where
     // `Drop` counts as the task's.
     let result = unwind::catch(closure.expect("a scoped job runs once"));
     let guard = AbortIfPanic("scope: a task's completion panicked; its scope would wait forever");
-    // SAFETY: the job is alive (as above); the latch outlives every task
-    // that has not ended, and this one ends below.
-    let latch = unsafe { job.as_ref().header.latch.as_ref() };
-    // SAFETY: the header is the first field of the `#[repr(C)]` job.
-    unsafe { complete(job.cast::<Header<T>>(), latch, result) };
-    latch.task_ended();
+    // SAFETY: the job is alive (as above); read before `complete`, which
+    // may free it.
+    let latch = unsafe { job.as_ref().header.latch };
+    // SAFETY: the header is the first field of the `#[repr(C)]` job; the
+    // latch outlives every task that has not ended, and this one ends below.
+    unsafe { complete(job.cast::<Header<T>>(), latch.as_ref(), result) };
+    // SAFETY: this task's count is still in the latch, released here.
+    unsafe { ScopeLatch::task_ended(latch) };
     guard.disarm();
     Ran::Work
 }
