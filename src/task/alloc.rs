@@ -31,7 +31,7 @@
 //!   depot at most `DEPOT_CHAINS` chains per class; what does not fit goes
 //!   back to the global allocator. A thread's cache is freed when it
 //!   exits, so a pool's workers free theirs when the pool shuts down: a
-//!   thread-local guard, registered when the cache first keeps a block,
+//!   thread-local guard, registered when the thread first uses its cache,
 //!   empties and closes it, and a block freed after that goes to the
 //!   global allocator. The depot keeps its (bounded) blocks for the next
 //!   pool.
@@ -95,10 +95,10 @@ struct FreeBlock {
 const _: () = assert!(size_of::<FreeBlock>() <= MIN_SIZE);
 
 /// Free blocks of one class, linked through `next`, owned by whoever holds
-/// the chain (a depot entry, or a thread moving it).
+/// the chain (a depot entry, or a thread moving it). A chain in the depot
+/// holds `BATCH` blocks.
 struct Chain {
     head: Option<NonNull<FreeBlock>>,
-    len: usize,
 }
 
 impl Chain {
@@ -156,32 +156,32 @@ impl FreeList {
         self.len.set(self.len.get() + 1);
     }
 
-    /// Moves the first `count` blocks out (`0 < count <= len`).
+    /// Moves the first `BATCH` blocks out, as a depot chain (`BATCH <= len`).
     #[cold]
-    fn split_off(&self, count: usize) -> Chain {
+    fn split_off_batch(&self) -> Chain {
         let head = self.head.get();
-        let mut last = head.expect("count <= len");
-        for _ in 1..count {
+        let mut last = head.expect("BATCH <= len");
+        for _ in 1..BATCH {
             // SAFETY: as in `pop`: the list's blocks are free and linked.
-            last = unsafe { last.as_ref().next }.expect("count <= len");
+            last = unsafe { last.as_ref().next }.expect("BATCH <= len");
         }
         // SAFETY: as above; `last` is ours to relink.
         self.head.set(unsafe { last.as_mut().next.take() });
-        self.len.set(self.len.get() - count);
-        Chain { head, len: count }
+        self.len.set(self.len.get() - BATCH);
+        Chain { head }
     }
 
-    /// Replaces an empty list with `chain`.
+    /// Replaces an empty list with a depot chain.
     fn refill(&self, chain: Chain) {
         debug_assert!(self.head.get().is_none());
         self.head.set(chain.head);
-        self.len.set(chain.len);
+        self.len.set(BATCH);
     }
 
     fn take_all(&self) -> Chain {
+        self.len.set(0);
         Chain {
             head: self.head.take(),
-            len: self.len.replace(0),
         }
     }
 }
@@ -269,7 +269,7 @@ impl LocalCache {
             return unsafe { alloc::dealloc(block.as_ptr().cast(), class_layout(class)) };
         }
         let list = &self.lists[class];
-        let chain = list.split_off(BATCH);
+        let chain = list.split_off_batch();
         // SAFETY: forwarded.
         unsafe { list.push(block) };
         depot.put_chain(class, chain);
@@ -286,21 +286,6 @@ impl LocalCache {
     #[cfg(test)]
     fn is_empty(&self) -> bool {
         self.lists.iter().all(|list| list.len.get() == 0)
-    }
-}
-
-#[cfg(loom)]
-impl LocalCache {
-    /// Takes every chain the depot holds for the class of a 40-byte block,
-    /// freeing them; returns how many there were.
-    pub(crate) fn chains_taken_from(&self, depot: &Depot) -> usize {
-        let class = class_of(Layout::new::<[u64; 5]>()).expect("a cached class");
-        let mut taken = 0;
-        while let Some(chain) = depot.take_chain(class) {
-            chain.release(class);
-            taken += 1;
-        }
-        taken
     }
 }
 
@@ -366,10 +351,24 @@ impl Depot {
         chains.first = unsafe { (*head.as_ptr()).next_chain.take() };
         chains.count -= 1;
         depot.publish(&chains);
-        Some(Chain {
-            head: Some(head),
-            len: BATCH,
-        })
+        Some(Chain { head: Some(head) })
+    }
+
+    /// Takes every chain of `class` and frees its blocks; returns how many
+    /// chains there were.
+    fn release_class(&self, class: usize) -> usize {
+        let mut released = 0;
+        while let Some(chain) = self.take_chain(class) {
+            chain.release(class);
+            released += 1;
+        }
+        released
+    }
+
+    /// `release_class` for the class of `layout`, for the models.
+    #[cfg(loom)]
+    pub(crate) fn release_chains_of(&self, layout: Layout) -> usize {
+        self.release_class(class_of(layout).expect("a cached class"))
     }
 
     /// Whether the class holds `DEPOT_CHAINS` chains, as last published.
@@ -380,7 +379,6 @@ impl Depot {
 
     #[cold]
     fn put_chain(&self, class: usize, chain: Chain) {
-        debug_assert_eq!(chain.len, BATCH);
         let depot = &self.classes[class];
         let mut chains = depot.chains.lock();
         if chains.count == DEPOT_CHAINS {
@@ -399,17 +397,8 @@ impl Depot {
 
 impl Drop for Depot {
     fn drop(&mut self) {
-        for (class, depot) in self.classes.iter_mut().enumerate() {
-            let chains = &mut *depot.chains.lock();
-            while let Some(head) = chains.first {
-                // SAFETY: as in `take_chain`; we own the depot.
-                chains.first = unsafe { (*head.as_ptr()).next_chain };
-                Chain {
-                    head: Some(head),
-                    len: BATCH,
-                }
-                .release(class);
-            }
+        for class in 0..CLASSES {
+            self.release_class(class);
         }
     }
 }
@@ -448,7 +437,7 @@ mod per_thread {
 
     /// Where this thread's cache stands.
     #[derive(Clone, Copy, PartialEq, Eq)]
-    pub(super) enum Stage {
+    enum Stage {
         /// Empty, its guard not registered yet.
         Fresh,
         /// Its guard will empty it when the thread exits.
@@ -460,7 +449,7 @@ mod per_thread {
     std::thread_local! {
         /// No `Drop`, so reaching it costs one address computation.
         pub(super) static CACHE: LocalCache = const { LocalCache::new() };
-        pub(super) static STAGE: Cell<Stage> = const { Cell::new(Stage::Fresh) };
+        static STAGE: Cell<Stage> = const { Cell::new(Stage::Fresh) };
         /// Empties `CACHE` when the thread exits.
         static GUARD: Guard = const { Guard };
     }
@@ -474,9 +463,15 @@ mod per_thread {
         }
     }
 
-    /// Registers the guard; returns whether the cache may keep blocks.
+    /// Whether this thread may use its cache: it is open, or opens now
+    /// (its first use registers the guard that will empty it).
+    #[inline(always)]
+    pub(super) fn is_open() -> bool {
+        STAGE.get() == Stage::Open || open()
+    }
+
     #[cold]
-    pub(super) fn open() -> bool {
+    fn open() -> bool {
         if STAGE.get() == Stage::Fresh && GUARD.try_with(|_| ()).is_ok() {
             STAGE.set(Stage::Open);
         }
@@ -493,7 +488,7 @@ mod per_thread {
 #[cfg(not(loom))]
 #[inline(always)]
 pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
-    if per_thread::STAGE.get() != per_thread::Stage::Open {
+    if !per_thread::is_open() {
         // A cache that is not open is empty, and must stay so.
         return allocate_uncached(layout);
     }
@@ -509,7 +504,7 @@ pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
 #[cfg(not(loom))]
 #[inline(always)]
 pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
-    if per_thread::STAGE.get() != per_thread::Stage::Open && !per_thread::open() {
+    if !per_thread::is_open() {
         // SAFETY: forwarded.
         return unsafe { free_uncached(block, layout) };
     }
