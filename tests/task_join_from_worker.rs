@@ -207,6 +207,65 @@ fn a_child_cancelled_before_its_parent_joins_it_on_a_worker_reports_cancelled() 
     );
 }
 
+/// A worker that joins the child it spawned last takes its queue entry back
+/// and, being its only user, runs it with no state transition: what the
+/// closure captured is dropped once, and the value reaches the joiner.
+#[test]
+fn a_child_joined_right_after_spawn_drops_its_captures_once_and_returns_its_value() {
+    let pool = ThreadPool::new(1);
+    let captured = std::sync::Arc::new(());
+    let in_root = captured.clone();
+    let root = pool.spawn(move || {
+        let child = taskpool::spawn(move || {
+            let held = in_root;
+            vec![std::sync::Arc::strong_count(&held); 3]
+        });
+        child.join().unwrap()
+    });
+    assert_eq!(join_guarded("joined after spawn", root).unwrap(), [2, 2, 2]);
+    assert_eq!(
+        std::sync::Arc::strong_count(&captured),
+        1,
+        "a capture leaked"
+    );
+}
+
+/// A live `CancelHandle` is a second user of the child: the joiner that takes
+/// the entry back runs it through the state machine, and a cancel after the
+/// join finds it complete.
+#[test]
+fn a_child_with_a_live_cancel_handle_joined_right_after_spawn_completes() {
+    let pool = ThreadPool::new(1);
+    let root = pool.spawn(|| {
+        let child = taskpool::spawn(|| 7);
+        let handle = child.cancel_handle();
+        let value = child.join().unwrap();
+        (value, handle.cancel())
+    });
+    assert_eq!(join_guarded("cancel handle", root).unwrap(), (7, false));
+}
+
+/// A child that ends itself cancelled (its own token, cancelled while it
+/// runs) reports cancelled through the joiner's take-back too, and one that
+/// checks an uncancelled token returns its value.
+#[test]
+fn a_child_with_a_token_joined_right_after_spawn_reports_how_it_ended() {
+    let pool = std::sync::Arc::new(ThreadPool::new(1));
+    let same = pool.clone();
+    let root = pool.spawn(move || {
+        let token = taskpool::CancellationToken::new();
+        let kept = same.spawn_with_token(&token, |own| own.check().map(|()| 7));
+        let kept = kept.join().unwrap();
+        let trigger = token.clone();
+        let ended = same.spawn_with_token(&token, move |own| {
+            trigger.cancel();
+            own.check().map(|()| 7)
+        });
+        (kept, ended.join().unwrap_err().is_cancelled())
+    });
+    assert_eq!(join_guarded("token", root).unwrap(), (7, true));
+}
+
 /// Runs `f` as a task on a new one-thread pool and returns its value. On a
 /// hang, the pool and the task are leaked (dropping the pool would wait for
 /// the stuck worker forever) and the test fails.

@@ -87,7 +87,7 @@ fn two_threads_spilling_at_once_keep_the_depot_bound() {
                 cache.release();
             }
         };
-        let mut blocks = || -> Vec<Block> {
+        let blocks = || -> Vec<Block> {
             (0..=2 * BATCH)
                 .map(|_| Block(main.allocate(layout(), || &*depot)))
                 .collect()

@@ -163,3 +163,58 @@ fn inline_join_races_steal() {
         assert_eq!(captured_drops.get(), 1);
     });
 }
+
+/// A worker joins the task it spawned last while another thread cancels
+/// it through a `CancelHandle`: the joiner takes the queue entry back, and
+/// runs the task with no transition only if it is then the task's sole
+/// user (`State::is_owned_by_joiner`); a live cancel handle, or a cancel
+/// that came first, sends it through the transitions instead.
+///
+/// Planted bug seen caught: `is_owned_by_joiner` ignoring the reference
+/// count (only the flags checked): with the cancel handle still alive, the
+/// joiner frees the task under it, and the handle's `cancel` then finds a
+/// state no transition allows and aborts. (Counting only the references, the
+/// flags ignored, was not caught: the interleaving where the canceller claims
+/// the task and drops its handle between the join's first look at the state
+/// and the take-back is one loom never scheduled, even at four preemptions.)
+#[test]
+fn take_back_races_cancel_handle() {
+    super::model(|| {
+        let pool = ThreadPool::new(1);
+        let (runs, captured_drops, joined, cancels) =
+            (Count::new(), Count::new(), Count::new(), Count::new());
+        let captured = captured_drops.tracker();
+        let ran = runs.clone();
+        let (joined_in_job, cancels_in_job) = (joined.clone(), cancels.clone());
+        pool.execute(move || {
+            let inner = crate::spawn(move || {
+                let _captured = captured;
+                ran.add();
+                21
+            });
+            let handle = inner.cancel_handle();
+            let canceller = loom::thread::spawn(move || handle.cancel());
+            let result = inner.join();
+            if canceller.join().unwrap() {
+                cancels_in_job.add();
+            }
+            match result {
+                Ok(21) => joined_in_job.add(),
+                Err(error) if error.is_cancelled() => joined_in_job.add(),
+                _ => {}
+            }
+        });
+        drop(pool);
+        assert_eq!(
+            joined.get(),
+            1,
+            "the join ended with neither value nor cancel"
+        );
+        assert_eq!(
+            runs.get(),
+            1 - cancels.get(),
+            "cancel's answer and the run disagree"
+        );
+        assert_eq!(captured_drops.get(), 1);
+    });
+}

@@ -20,7 +20,7 @@
 //! | [`current_or_global`], `ThreadPool::registry` | the pool a free function or a pool's method spawns on |
 //! | [`Registry`]: `threads`, `report_panic`, `extension`, `debug_allocations` | sizing the live list, reporting unobserved panics, the per-pool live list ([`Extension`]), counting tasks in debug builds |
 //! | [`WorkerThread`]: `with_current`, `index`, `registry`, `belongs_to` | which worker, of which pool, this thread is |
-//! | [`registry_ref`], [`drop_registry_ref`], `WorkerThread::run_if_newest` | a task's reference to its pool, from a worker's spares; a joiner taking back the task it queued last |
+//! | [`registry_ref`], [`drop_registry_ref`], `WorkerThread::take_back_newest`, `run_taken_back` | a task's reference to its pool, from a worker's spares; a joiner taking back the task it queued last |
 //! | [`WorkerThread`]: `waker`, `wait_until` | a waiting worker serving its pool until a task completes |
 //! | [`with_thread_waker`], [`with_own_parker`] (`park.rs`) | blocking until a waker fires, with a token of the wait's own |
 //! | scopes (`src/scope/`): `JobRef::from_pointer`, `submit`, `current_or_global`, `report_panic`, `WorkerThread::wait_until`, `with_thread_waker` | queueing a borrowed scoped task, and the scope owner's and joiners' waits |

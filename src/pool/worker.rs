@@ -290,12 +290,12 @@ impl WorkerThread {
         self.deque.pop()
     }
 
-    /// Runs the job that `JobRef::from_pointer(run, pointer)` made, here and
-    /// now, if it is the newest on this worker's own deque (a joiner taking
-    /// back the task it queued last, so that no stale entry stays behind);
-    /// returns whether it did. Like any work a joiner runs inline, it is not
-    /// counted as executed.
-    pub(crate) fn run_if_newest<T>(
+    /// Takes back the job that `JobRef::from_pointer(run, pointer)` made, if
+    /// it is the newest on this worker's own deque (a joiner waiting for the
+    /// work it queued last, so that no stale entry stays behind); returns
+    /// whether it did. A job taken back never runs from the queue: the
+    /// caller owns it, and runs it (`run_taken_back`) or ends it itself.
+    pub(crate) fn take_back_newest<T>(
         &self,
         run: unsafe fn(JobData) -> Ran,
         pointer: NonNull<T>,
@@ -303,9 +303,6 @@ impl WorkerThread {
         match self.deque.pop() {
             Some(job) if job.is(run, pointer) => {
                 self.registry.job_taken();
-                if let Err(payload) = unwind::catch(|| job.run()) {
-                    self.registry.report_panic(payload);
-                }
                 true
             }
             Some(job) => {
@@ -314,6 +311,27 @@ impl WorkerThread {
                 false
             }
             None => false,
+        }
+    }
+
+    /// Runs a job taken back with `take_back_newest`, here and now, as the
+    /// pool would have. Like any work a joiner runs inline, it is not
+    /// counted as executed.
+    ///
+    /// # Safety
+    ///
+    /// `take_back_newest(run, pointer)` returned `true`, and the job was
+    /// not run or ended since.
+    pub(crate) unsafe fn run_taken_back<T>(
+        &self,
+        run: unsafe fn(JobData) -> Ran,
+        pointer: NonNull<T>,
+    ) {
+        // SAFETY: the caller took this job back from the deque: it is ours
+        // to run, once.
+        let job = unsafe { JobRef::from_pointer(run, pointer) };
+        if let Err(payload) = unwind::catch(|| job.run()) {
+            self.registry.report_panic(payload);
         }
     }
 

@@ -103,13 +103,9 @@ impl<T: Send + 'static> Task<T> {
     /// ```
     pub fn join(self) -> Result<T, TaskError> {
         self.raw.assert_output_unread();
-        wait::join(&self.raw);
-        let raw = self.into_raw();
-        // SAFETY: we hold the join interest (`raw` is the handle's
-        // reference), `T` is the output type and the task is complete
-        // (`wait::join` returns only then). `join_output` checks again that
-        // the output was not taken before.
-        unsafe { raw.join_output() }
+        // SAFETY: the handle gives up its reference, `T` is the output type,
+        // and the output was not taken (checked just above).
+        unsafe { wait::join(self.into_raw()) }
     }
 
     /// The handle's reference, without running the handle's `Drop`.

@@ -81,8 +81,22 @@ impl<B: Body, X: Extra> Harness<B, X> {
         take_output: |header, dst| {
             // SAFETY: see above.
             let output = unsafe { Self::from_raw(header).take_output() };
-            // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`.
-            unsafe { *dst.cast::<Option<Result<B::Output, TaskError>>>() = Some(output) };
+            // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`
+            // holding `None`, which needs no drop.
+            unsafe {
+                dst.cast::<Option<Result<B::Output, TaskError>>>()
+                    .write(Some(output))
+            };
+        },
+        join_exclusive: |header, dst| {
+            // SAFETY: see above.
+            let output = unsafe { Self::from_raw(header).join_exclusive() };
+            // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`
+            // holding `None`, which needs no drop.
+            unsafe {
+                dst.cast::<Option<Result<B::Output, TaskError>>>()
+                    .write(Some(output))
+            };
         },
         // SAFETY: see above.
         cancel_claimed: |header| unsafe { Self::from_raw(header).cancel_claimed() },
@@ -169,6 +183,32 @@ impl<B: Body, X: Extra> Harness<B, X> {
             Poll::Ready(outcome) => unsafe { self.complete(outcome) },
             Poll::Pending => unreachable!("only closure tasks are run inline"),
         }
+    }
+
+    /// Runs a closure task whose only user is the caller, takes its output
+    /// and frees it (`State::is_owned_by_joiner`: its handle and its queue
+    /// entry, taken back, are its only references). Nobody else can reach
+    /// the task, so this is what a run, a completion and a join do, without
+    /// their transitions.
+    ///
+    /// # Safety
+    ///
+    /// `is_owned_by_joiner` held while the caller held both references,
+    /// which it gives up here, and the task's body is a closure.
+    unsafe fn join_exclusive(self) -> Result<B::Output, TaskError> {
+        // SAFETY: with every reference, the caller owns the stage, and the
+        // body, not started, is live.
+        let outcome = match unsafe { self.poll_body() } {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => unreachable!("only closure tasks are joined exclusively"),
+        };
+        self.extra().on_complete(self.header());
+        // SAFETY: the body left `outcome` in the stage, for us alone.
+        let output = unsafe { self.take_outcome(outcome) };
+        self.state().set_joined_exclusively(outcome);
+        // SAFETY: the references were all ours, and are gone.
+        unsafe { self.dealloc() };
+        output
     }
 
     /// Polls (or runs) the body once, for the queue entry `entry`.
@@ -392,24 +432,36 @@ impl<B: Body, X: Extra> Harness<B, X> {
     unsafe fn take_output(self) -> Result<B::Output, TaskError> {
         let state = self.state().load();
         debug_assert!(state.is_complete());
+        debug_assert!(!state.is_consumed() || state.outcome() == Some(Outcome::Cancelled));
         match state.outcome() {
-            Some(Outcome::Value) => {
-                debug_assert!(!state.is_consumed());
-                // SAFETY: a complete `Value` stage holds the value; the
-                // handle (our caller) is its one reader.
-                Ok(self
+            // SAFETY: forwarded: the outcome says what the stage holds.
+            Some(outcome) => unsafe { self.take_outcome(outcome) },
+            None => Err(TaskError::cancelled()),
+        }
+    }
+
+    /// Moves out what a body that ended with `outcome` left in the stage.
+    ///
+    /// # Safety
+    ///
+    /// The stage holds that, and the caller is its one reader.
+    unsafe fn take_outcome(self, outcome: Outcome) -> Result<B::Output, TaskError> {
+        match outcome {
+            Outcome::Value => {
+                // SAFETY: a `Value` stage holds the value.
+                let value = self
                     .stage()
-                    .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).value) }))
+                    .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).value) });
+                Ok(value)
             }
-            Some(Outcome::Panicked) => {
-                debug_assert!(!state.is_consumed());
-                // SAFETY: as above, for the payload.
+            Outcome::Panicked => {
+                // SAFETY: a `Panicked` stage holds the payload.
                 let payload = self
                     .stage()
                     .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).panic) });
                 Err(TaskError::panicked(payload))
             }
-            Some(Outcome::Cancelled) | None => Err(TaskError::cancelled()),
+            Outcome::Cancelled => Err(TaskError::cancelled()),
         }
     }
 

@@ -214,6 +214,18 @@ pub(super) struct Cell<B: Body, X> {
     pub(super) stage: UnsafeCell<Stage<B>>,
 }
 
+/// What a joiner on a worker found when it looked for a task's queue entry
+/// on its own deque (`RawTask::take_back`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TakeBack {
+    /// The entry is not the newest there: stolen, run, or buried.
+    NotNewest,
+    /// The entry ran here, as the pool would have run it.
+    Ran,
+    /// The joiner is the task's only user: `RawTask::join_exclusive` next.
+    Owned,
+}
+
 /// The per-type operations on a task, carried by every [`RawTask`]; one per
 /// body and extra type (`Harness::VTABLE`). Each function's contract is that
 /// of the `Harness` method of the same name, for the task at `header`.
@@ -226,8 +238,13 @@ pub(super) struct TaskVTable {
     pub(super) inlinable: bool,
     /// Runs a closure task that a joiner claimed with `claim_unstarted`.
     pub(super) run_claimed: unsafe fn(NonNull<Header>),
-    /// Moves the output into `*dst`, a `*mut Option<Result<T, TaskError>>`.
+    /// Moves the output into `*dst`, a `*mut Option<Result<T, TaskError>>`
+    /// holding `None` (overwritten, not dropped).
     pub(super) take_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Runs a closure task whose only user is the caller, frees it, and
+    /// moves the output into `*dst`, as `take_output` does
+    /// (`State::is_owned_by_joiner`).
+    pub(super) join_exclusive: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops the body of a task whose stage the caller claimed, then
     /// completes it as cancelled.
     pub(super) cancel_claimed: unsafe fn(NonNull<Header>),
@@ -488,12 +505,41 @@ impl RawTask {
         RawTask { header, vtable }
     }
 
-    /// Runs the task's queue entry on `worker`, one of the task's pool's, if
-    /// it is the newest job on the worker's own deque (a joiner waiting for
-    /// the task it spawned last): the entry runs as the pool would run it,
-    /// and leaves no stale entry behind. Returns whether it did.
-    pub(crate) fn try_run_newest(&self, worker: &WorkerThread) -> bool {
-        worker.run_if_newest(self.vtable.run_from_queue, self.header)
+    /// Takes the task's queue entry back from `worker`, one of the task's
+    /// pool's, if it is the newest job on the worker's own deque (a joiner
+    /// waiting for the task it spawned last), so that no stale entry stays
+    /// behind. Then, if the joiner is the task's only user, the task is its
+    /// to run with no transition (`Owned`, see `join_exclusive`); otherwise
+    /// the entry runs here as the pool would run it (`Ran`).
+    pub(crate) fn take_back(&self, worker: &WorkerThread) -> TakeBack {
+        let run = self.vtable.run_from_queue;
+        if !worker.take_back_newest(run, self.header) {
+            return TakeBack::NotNewest;
+        }
+        if self.vtable.inlinable && self.state().is_owned_by_joiner() {
+            return TakeBack::Owned;
+        }
+        // SAFETY: taken back just above, and not run since.
+        unsafe { worker.run_taken_back(run, self.header) };
+        TakeBack::Ran
+    }
+
+    /// `Task::join` of a task that `take_back` found `Owned`: runs it, frees
+    /// it and returns its output, giving up the handle's reference (`self`)
+    /// and the entry's, which the joiner holds.
+    ///
+    /// # Safety
+    ///
+    /// `take_back` returned `Owned` for the entry of this task, `self` is its
+    /// handle's reference, and `T` is its output type.
+    pub(crate) unsafe fn join_exclusive<T>(self) -> Result<T, TaskError> {
+        let this = ManuallyDrop::new(self);
+        let mut slot: Option<Result<T, TaskError>> = None;
+        // SAFETY: forwarded from the caller; `slot` has the type the vtable
+        // function writes. Both references end there, so `this` is not
+        // dropped.
+        unsafe { (this.vtable.join_exclusive)(this.header, (&raw mut slot).cast()) };
+        slot.expect("join_exclusive wrote the output")
     }
 
     /// Runs the task here, now, if it is a closure task that has not

@@ -5,7 +5,13 @@
 //! `join` on a worker of the task's own pool first looks at its own deque:
 //! if the task's queue entry is the newest job there (a task joined right
 //! after it was spawned), the worker takes it back and runs it as it would
-//! have next anyway, leaving no stale entry behind. Otherwise it tries to
+//! have next anyway, leaving no stale entry behind. When the handle and that
+//! entry are then the task's only references, and nothing has touched it
+//! (no cancel, no waker), nobody else can reach the task: the joiner runs
+//! the closure, takes the value and frees the block with no atomic
+//! transition at all (`RawTask::join_exclusive`), which makes a task per
+//! fork of a recursive computation cost little more than the closure.
+//! Otherwise it tries to
 //! *claim* the task:
 //! a closure task that has not started runs inline, right there, exactly as
 //! a sequential program would run it (this is .NET's task inlining, and it
@@ -40,8 +46,9 @@
 //! (`with_own_parker`, `with_thread_waker`) is the pool's, in
 //! `pool/park.rs`.
 
-use super::raw::RawTask;
+use super::raw::{RawTask, TakeBack};
 use super::state::JoinDropped;
+use crate::error::TaskError;
 use crate::pool::{WorkerThread, with_own_parker};
 use crate::unwind;
 use std::task::Waker;
@@ -78,16 +85,35 @@ pub(crate) fn register_waker(task: &RawTask, waker: &Waker) -> bool {
     task.state().set_join_waker().is_err()
 }
 
-/// Blocks until the task is complete (see the module doc for what a worker
-/// does meanwhile).
-pub(crate) fn join(task: &RawTask) {
-    if task.state().load().is_complete() {
-        return;
+/// `Task::join`: blocks until the task is complete (see the module doc for
+/// what a worker does meanwhile), then takes its output and ends the handle.
+///
+/// # Safety
+///
+/// `task` is the handle's reference, which the handle gives up, `T` is the
+/// output type, and the output was not taken before.
+pub(crate) unsafe fn join<T>(task: RawTask) -> Result<T, TaskError> {
+    if !task.state().load().is_complete() && wait_until_complete(&task) == Waited::OwnsTask {
+        // SAFETY: `take_back` found the task `Owned`; forwarded.
+        return unsafe { task.join_exclusive() };
     }
+    // SAFETY: forwarded; the task is complete.
+    unsafe { task.join_output() }
+}
+
+/// How `wait_until_complete` ended.
+#[derive(PartialEq, Eq)]
+enum Waited {
+    /// The task is complete.
+    Complete,
+    /// This worker took the task's queue entry back and is its only user
+    /// (`TakeBack::Owned`): the task has not run.
+    OwnsTask,
+}
+
+fn wait_until_complete(task: &RawTask) -> Waited {
     let waited = WorkerThread::with_current(|worker| {
-        let Some(worker) = worker else {
-            return false;
-        };
+        let worker = worker?;
         let own_pool = match task.pool() {
             Some(pool) => worker.belongs_to(pool),
             // A task of no pool (`when_all`, `when_any`) waits for tasks
@@ -98,18 +124,22 @@ pub(crate) fn join(task: &RawTask) {
         // that pool's threads. Either way this worker serves its own pool
         // until the task completes and its waker wakes it.
         if own_pool {
+            let ran = match task.take_back(worker) {
+                TakeBack::Owned => return Some(Waited::OwnsTask),
+                TakeBack::Ran => true,
+                TakeBack::NotNewest => task.try_run_inline(),
+            };
             // The entry of a future may only poll it to `Pending`.
-            let ran = task.try_run_newest(worker) || task.try_run_inline();
             if ran && task.state().load().is_complete() {
-                return true;
+                return Some(Waited::Complete);
             }
         }
         if !register_waker(task, worker.waker()) {
             worker.wait_until(|| task.state().load().is_complete());
         }
-        true
+        Some(Waited::Complete)
     });
-    if !waited {
+    waited.unwrap_or_else(|| {
         with_own_parker(|parker, waker| {
             if register_waker(task, waker) {
                 return;
@@ -118,7 +148,8 @@ pub(crate) fn join(task: &RawTask) {
                 parker.park();
             }
         });
-    }
+        Waited::Complete
+    })
 }
 
 /// Blocks until the task is complete or `timeout` passed; never runs work.
