@@ -9,12 +9,11 @@
 //! entry are then the task's only references, and nothing has touched it
 //! (no cancel, no waker), nobody else can reach the task: the joiner runs
 //! the closure, takes the value and frees the block with no atomic
-//! transition at all (`RawTask::join_exclusive`), which makes a task per
-//! fork of a recursive computation cost little more than the closure.
-//! Otherwise it tries to
-//! *claim* the task:
-//! a closure task that has not started runs inline, right there, exactly as
-//! a sequential program would run it (this is .NET's task inlining, and it
+//! transition at all (`RawTask::join_exclusive`): the common case of a
+//! recursive computation that spawns a task per fork and joins it. Otherwise
+//! it tries to *claim* the task: a closure task that has not started runs
+//! inline, right there, exactly as a sequential program would run it (this
+//! is .NET's task inlining, and it
 //! makes a one-thread pool whose tasks join their children work to any
 //! depth). Otherwise the task is running elsewhere, or is an async task, and
 //! the worker helps: it runs queued jobs of its pool, its own deque first
