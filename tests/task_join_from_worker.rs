@@ -228,6 +228,10 @@ fn a_child_joined_right_after_spawn_drops_its_captures_once_and_returns_its_valu
         1,
         "a capture leaked"
     );
+    pool.shutdown();
+    if let Some(live) = pool.debug_live_tasks() {
+        assert_eq!(live, 0, "a task was never freed");
+    }
 }
 
 /// A live `CancelHandle` is a second user of the child: the joiner that takes

@@ -20,7 +20,7 @@ use crate::unwind;
 use std::alloc::Layout;
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 impl<T: Send + 'static> TaskRef<Promise<T>, ()> {
     /// Completes a promise (see `raw::new_promise`) with `result`; `self`
@@ -189,25 +189,29 @@ impl<B: Body, X: Extra> Harness<B, X> {
     /// and frees it (`State::is_owned_by_joiner`: its handle and its queue
     /// entry, taken back, are its only references). Nobody else can reach
     /// the task, so this is what a run, a completion and a join do, without
-    /// their transitions.
+    /// their transitions: the closure moves out, the block is freed (for
+    /// the tasks the closure spawns to reuse), and the closure runs.
     ///
     /// # Safety
     ///
     /// `is_owned_by_joiner` held while the caller held both references,
     /// which it gives up here, and the task's body is a closure.
     unsafe fn join_exclusive(self) -> Result<B::Output, TaskError> {
-        // SAFETY: with every reference, the caller owns the stage, and the
-        // body, not started, is live.
-        let outcome = match unsafe { self.poll_body() } {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => unreachable!("only closure tasks are joined exclusively"),
-        };
-        self.extra().on_complete(self.header());
-        // SAFETY: the body left `outcome` in the stage, for us alone.
-        let output = unsafe { self.take_outcome(outcome) };
-        self.state().set_joined_exclusively(outcome);
-        // SAFETY: the references were all ours, and are gone.
-        unsafe { self.dealloc() };
+        // SAFETY: with every reference ours, the cell is ours to move out,
+        // once; nothing reads the block after.
+        let Cell {
+            header,
+            extra,
+            stage,
+        } = unsafe { self.cell.read() };
+        // SAFETY: `raw::allocate` took this block from `alloc::allocate` for
+        // the cell's layout; its content was moved out just above.
+        unsafe { alloc::free(self.cell.cast(), Layout::new::<Cell<B, X>>()) };
+        // SAFETY: a task that has not started holds its body.
+        let body = unsafe { stage.into_inner().body };
+        let output = run_moved(ManuallyDrop::into_inner(body));
+        extra.on_complete(&header);
+        drop_parts(header, extra);
         output
     }
 
@@ -513,17 +517,41 @@ impl<B: Body, X: Extra> Harness<B, X> {
                 report_panic_to(header.pool.as_ref(), payload);
             }
         }
-        let waker = header.waiter.into_inner();
-        if let Some(payload) = waker.and_then(unwind::drop_caught) {
-            report_panic_to(header.pool.as_ref(), payload);
-        }
-        drop(extra);
-        if let Some(pool) = header.pool {
-            #[cfg(debug_assertions)]
-            // ORDERING: Relaxed: as in `allocate`.
-            pool.debug_allocations
-                .fetch_sub(1, crate::sync::Ordering::Relaxed);
-            pool::drop_registry_ref(pool);
-        }
+        drop_parts(header, extra);
+    }
+}
+
+/// Runs a closure body that was moved out of its task, through the unwind
+/// door, to its result.
+fn run_moved<B: Body>(body: B) -> Result<B::Output, TaskError> {
+    debug_assert!(B::CONSUMED_BY_POLL, "only a closure body runs moved out");
+    let mut body = ManuallyDrop::new(body);
+    let mut cx = Context::from_waker(Waker::noop());
+    // SAFETY: the body is live and ours, and `poll` consumes it
+    // (`CONSUMED_BY_POLL`), so it is not used or dropped after; a closure
+    // need not stay where it was.
+    match unwind::catch(|| unsafe { B::poll(&raw mut *body, &mut cx) }) {
+        Ok(Poll::Ready(Ok(value))) => Ok(value),
+        Ok(Poll::Ready(Err(Cancelled))) => Err(TaskError::cancelled()),
+        Ok(Poll::Pending) => unreachable!("a closure body never returns Pending"),
+        Err(payload) => Err(TaskError::panicked(Box::new(payload))),
+    }
+}
+
+/// Drops what a freed task's header and extra still hold: a waker left in
+/// the waiter slot (a panic in its `Drop` reported), the extra, and the
+/// reference to the pool.
+fn drop_parts<X>(header: Header, extra: X) {
+    let waker = header.waiter.into_inner();
+    if let Some(payload) = waker.and_then(unwind::drop_caught) {
+        report_panic_to(header.pool.as_ref(), payload);
+    }
+    drop(extra);
+    if let Some(pool) = header.pool {
+        #[cfg(debug_assertions)]
+        // ORDERING: Relaxed: as in `allocate`.
+        pool.debug_allocations
+            .fetch_sub(1, crate::sync::Ordering::Relaxed);
+        pool::drop_registry_ref(pool);
     }
 }

@@ -78,9 +78,11 @@ pub(crate) trait Body: Send + 'static {
     ///
     /// # Safety
     ///
-    /// `body` points to a live body, pinned in the task's allocation, owned
-    /// by this thread (the task is `RUNNING`). If `CONSUMED_BY_POLL`, it is
-    /// moved out and must not be used after this call.
+    /// `body` points to a live body owned by this thread: pinned in the
+    /// task's allocation, with the task `RUNNING`, or, for a body that
+    /// `poll` consumes, anywhere (a joiner that moved it out of a task only
+    /// it can reach). If `CONSUMED_BY_POLL`, it is moved out and must not
+    /// be used after this call.
     unsafe fn poll(body: *mut Self, cx: &mut Context<'_>) -> Poll<Result<Self::Output, Cancelled>>;
 }
 

@@ -39,7 +39,7 @@
 //! | [`State::transition_to_cancelled`] | a `cancel` | `RUNNING` + `CANCELLED` if idle; `CANCELLED` if running | drops the stage and completes; or lets the runner see the flag ([`ToCancelled`]) |
 //! | [`State::cancel_if_idle`] / [`State::cancel_unstarted`] | shutdown, idle and not `SCHEDULED` / a token, not started | `RUNNING` + `CANCELLED` | drops the body and completes ([`Claim`]) |
 //! | [`State::set_join_waker`] / [`State::unset_join_waker`] | handle side, not `COMPLETE` | `JOIN_WAKER` set / unset | the handle waits / may replace its waker |
-//! | [`State::is_owned_by_joiner`], then [`State::set_joined_exclusively`] | `SCHEDULED`, `JOIN_INTEREST`, two references, nothing else, and the joiner holds both (the handle and the entry it took back) | `COMPLETE`, `CONSUMED`, no reference | runs the closure, takes the output and frees the task; a plain check and store, as nobody else can reach it |
+//! | [`State::is_owned_by_joiner`] | `SCHEDULED`, `JOIN_INTEREST`, two references, nothing else, and the joiner holds both (the handle and the entry it took back) | the task is freed, the word with it | moves the closure out, frees the block, runs the closure and keeps the value: a plain check, as nobody else can reach the task |
 //! | [`State::finish_join`] | `join` took the output | not `JOIN_INTEREST`, `CONSUMED` | its reference is gone, or it drops its waker first ([`JoinFinished`]) |
 //! | [`State::drop_join_interest`] | the handle is dropped | not `JOIN_INTEREST` | drops the output if complete and unread, and its waker if it owns the slot; else its reference is gone ([`JoinDropped`]) |
 //!
@@ -586,17 +586,6 @@ impl State {
         // Acquire (in `load`): whoever dropped another reference before
         // released its use of the task with it.
         self.load().0 == SCHEDULED | JOIN_INTEREST | (2 * REF_ONE)
-    }
-
-    /// Records that the only user of a task (`is_owned_by_joiner`) ran it
-    /// to `outcome`, took the output and dropped every reference, so that
-    /// freeing it finds an empty stage.
-    pub(crate) fn set_joined_exclusively(&self, outcome: Outcome) {
-        // ORDERING: Relaxed: no other thread can reach the task.
-        self.0.store(
-            STARTED | COMPLETE | CONSUMED | outcome.bits(),
-            Ordering::Relaxed,
-        );
     }
 
     /// The handle moved the output out (or will drop it): mark the stage
