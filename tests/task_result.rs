@@ -165,3 +165,58 @@ fn wait_timeout_with_tiny_timeouts_in_a_loop_ends_true_and_join_gives_the_value(
         assert_eq!(task.join().unwrap(), round);
     }
 }
+
+/// Joining a task that already ended hands over its output and frees the
+/// task: the value, a panic, and a waker left in the slot by an earlier poll
+/// each come out or are dropped exactly once, and the pool counts every task
+/// freed.
+#[test]
+fn joining_a_finished_task_hands_over_its_output_and_frees_it() {
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+
+    struct CountedWaker;
+    impl Wake for CountedWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    let pool = ThreadPool::new(2);
+    let value = Arc::new(());
+    let in_task = value.clone();
+    let mut finished = pool.spawn(move || in_task);
+    assert!(finished.wait_timeout(HANG_GUARD), "the task never ended");
+    assert!(Arc::ptr_eq(&finished.join().unwrap(), &value));
+    assert_eq!(
+        Arc::strong_count(&value),
+        1,
+        "the output was copied or leaked"
+    );
+
+    let mut panicked =
+        pool.spawn(|| -> u32 { panic!("{}: finished, then joined", support::EXPECTED) });
+    assert!(panicked.wait_timeout(HANG_GUARD), "the task never ended");
+    assert!(panicked.join().unwrap_err().is_panic());
+
+    // A poll before the end leaves the handle's waker in the slot.
+    let waker_arc = Arc::new(CountedWaker);
+    let waker = Waker::from(waker_arc.clone());
+    let (release, gate) = mpsc::channel::<()>();
+    let mut polled = pool.spawn(move || gate.recv().map(|()| 7).unwrap_or(0));
+    assert!(
+        std::pin::Pin::new(&mut polled)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending()
+    );
+    release.send(()).unwrap();
+    assert!(polled.wait_timeout(HANG_GUARD), "the task never ended");
+    assert_eq!(polled.join().unwrap(), 7);
+    drop(waker);
+
+    // The completer may still be waking the polled waker as `join` returns;
+    // once the workers have stopped, nothing holds it.
+    pool.shutdown();
+    assert_eq!(Arc::strong_count(&waker_arc), 1, "the polled waker leaked");
+    if let Some(live) = pool.debug_live_tasks() {
+        assert_eq!(live, 0, "a task was never freed");
+    }
+}
