@@ -81,22 +81,14 @@ impl<B: Body, X: Extra> Harness<B, X> {
         take_output: |header, dst| {
             // SAFETY: see above.
             let output = unsafe { Self::from_raw(header).take_output() };
-            // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`
-            // holding `None`, which needs no drop.
-            unsafe {
-                dst.cast::<Option<Result<B::Output, TaskError>>>()
-                    .write(Some(output))
-            };
+            // SAFETY: as above, for `dst`.
+            unsafe { write_output(dst, output) };
         },
         join_exclusive: |header, dst| {
             // SAFETY: see above.
             let output = unsafe { Self::from_raw(header).join_exclusive() };
-            // SAFETY: the caller passes a `*mut Option<Result<B::Output, TaskError>>`
-            // holding `None`, which needs no drop.
-            unsafe {
-                dst.cast::<Option<Result<B::Output, TaskError>>>()
-                    .write(Some(output))
-            };
+            // SAFETY: as above, for `dst`.
+            unsafe { write_output(dst, output) };
         },
         // SAFETY: see above.
         cancel_claimed: |header| unsafe { Self::from_raw(header).cancel_claimed() },
@@ -197,16 +189,13 @@ impl<B: Body, X: Extra> Harness<B, X> {
     /// `is_owned_by_joiner` held while the caller held both references,
     /// which it gives up here, and the task's body is a closure.
     unsafe fn join_exclusive(self) -> Result<B::Output, TaskError> {
-        // SAFETY: with every reference ours, the cell is ours to move out,
-        // once; nothing reads the block after.
+        // SAFETY: every reference was the caller's, and the harness is not
+        // used after.
         let Cell {
             header,
             extra,
             stage,
-        } = unsafe { self.cell.read() };
-        // SAFETY: `raw::allocate` took this block from `alloc::allocate` for
-        // the cell's layout; its content was moved out just above.
-        unsafe { alloc::free(self.cell.cast(), Layout::new::<Cell<B, X>>()) };
+        } = unsafe { self.into_cell() };
         // SAFETY: a task that has not started holds its body.
         let body = unsafe { stage.into_inner().body };
         let output = run_moved(ManuallyDrop::into_inner(body));
@@ -469,6 +458,23 @@ impl<B: Body, X: Extra> Harness<B, X> {
         }
     }
 
+    /// Moves the cell out of its block and frees the block (into this
+    /// thread's cache): what is left of the task is the returned value.
+    ///
+    /// # Safety
+    ///
+    /// Nobody else can reach the task (the caller held its last
+    /// references), and the harness is not used after.
+    #[inline]
+    unsafe fn into_cell(self) -> Cell<B, X> {
+        // SAFETY: forwarded: the cell is live, and read once, here.
+        let cell = unsafe { self.cell.read() };
+        // SAFETY: `raw::allocate` took this block from `alloc::allocate` for
+        // the cell's layout; its content was moved out just above.
+        unsafe { alloc::free(self.cell.cast(), Layout::new::<Cell<B, X>>()) };
+        cell
+    }
+
     /// Frees the allocation. The stage is normally empty by now (the
     /// handle or the completer consumed the output); whatever is left is
     /// dropped here, with panics in it reported.
@@ -477,11 +483,8 @@ impl<B: Body, X: Extra> Harness<B, X> {
     ///
     /// The reference count is zero: nobody else can reach the task.
     unsafe fn dealloc(self) {
-        // SAFETY: forwarded: the cell is live, and read once, here.
-        let cell = unsafe { self.cell.read() };
-        // SAFETY: `raw::allocate` took this block from `alloc::allocate` for
-        // the cell's layout; its content was moved out just above.
-        unsafe { alloc::free(self.cell.cast(), Layout::new::<Cell<B, X>>()) };
+        // SAFETY: forwarded.
+        let cell = unsafe { self.into_cell() };
         let state = cell.header.state.load();
         let Cell {
             header,
@@ -519,6 +522,22 @@ impl<B: Body, X: Extra> Harness<B, X> {
         }
         drop_parts(header, extra);
     }
+}
+
+/// Hands an output to a `RawTask` through the vtable's `dst` (see
+/// `TaskVTable::take_output`).
+///
+/// # Safety
+///
+/// `dst` is a `*mut Option<Result<O, TaskError>>` holding `None`, which is
+/// overwritten without a drop (it has nothing to drop).
+#[inline]
+unsafe fn write_output<O>(dst: *mut (), output: Result<O, TaskError>) {
+    // SAFETY: forwarded.
+    unsafe {
+        dst.cast::<Option<Result<O, TaskError>>>()
+            .write(Some(output))
+    };
 }
 
 /// Runs a closure body that was moved out of its task, through the unwind

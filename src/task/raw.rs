@@ -535,13 +535,10 @@ impl RawTask {
     /// `take_back` returned `Owned` for the entry of this task, `self` is its
     /// handle's reference, and `T` is its output type.
     pub(crate) unsafe fn join_exclusive<T>(self) -> Result<T, TaskError> {
+        // Both references end in the vtable function: `self` is not dropped.
         let this = ManuallyDrop::new(self);
-        let mut slot: Option<Result<T, TaskError>> = None;
-        // SAFETY: forwarded from the caller; `slot` has the type the vtable
-        // function writes. Both references end there, so `this` is not
-        // dropped.
-        unsafe { (this.vtable.join_exclusive)(this.header, (&raw mut slot).cast()) };
-        slot.expect("join_exclusive wrote the output")
+        // SAFETY: forwarded from the caller.
+        unsafe { output_from(this.vtable.join_exclusive, this.header) }
     }
 
     /// Runs the task here, now, if it is a closure task that has not
@@ -596,11 +593,8 @@ impl RawTask {
     /// As for `take_output`.
     unsafe fn read_output<T>(&self) -> Result<T, TaskError> {
         self.assert_output_unread();
-        let mut slot: Option<Result<T, TaskError>> = None;
-        // SAFETY: forwarded from the caller; `slot` has the type the vtable
-        // function writes.
-        unsafe { (self.vtable().take_output)(self.header, (&raw mut slot).cast()) };
-        slot.expect("take_output wrote the output")
+        // SAFETY: forwarded from the caller.
+        unsafe { output_from(self.vtable().take_output, self.header) }
     }
 
     /// `Task::join`'s last step: moves the output out of a complete task and
@@ -702,6 +696,24 @@ impl RawTask {
     pub(crate) fn report_panic(&self, payload: Payload) {
         self.header().report_panic(payload);
     }
+}
+
+/// Calls a vtable function that hands an output back through `dst`
+/// (`take_output`, `join_exclusive`) and returns that output.
+///
+/// # Safety
+///
+/// `header`'s task has output type `T`, and the call meets `function`'s
+/// contract.
+#[inline]
+unsafe fn output_from<T>(
+    function: unsafe fn(NonNull<Header>, *mut ()),
+    header: NonNull<Header>,
+) -> Result<T, TaskError> {
+    let mut slot: Option<Result<T, TaskError>> = None;
+    // SAFETY: forwarded; `slot` has the type the vtable functions write.
+    unsafe { function(header, (&raw mut slot).cast()) };
+    slot.expect("the vtable function wrote the output")
 }
 
 impl Drop for RawTask {
