@@ -220,3 +220,34 @@ fn joining_a_finished_task_hands_over_its_output_and_frees_it() {
         assert_eq!(live, 0, "a task was never freed");
     }
 }
+
+/// Each task holds a reference to its pool. Tasks spawned from outside and
+/// freed on the workers hand theirs to the workers, which keep some and give
+/// the rest back in batches: after the pool is dropped, none may be left
+/// over (the pool, and the panic handler it holds, are freed).
+#[test]
+fn tasks_freed_on_workers_leave_no_reference_to_their_pool() {
+    let captured = Arc::new(());
+    let handler_holds = Arc::clone(&captured);
+    let pool = ThreadPool::builder()
+        .num_threads(2)
+        .panic_handler(move |_| {
+            let _ = &handler_holds;
+        })
+        .build()
+        .unwrap();
+    let done = Arc::new(AtomicUsize::new(0));
+    let tasks = size(100_000, 2_000); // past the spares a worker keeps
+    for _ in 0..tasks {
+        let done = Arc::clone(&done);
+        pool.spawn(move || {
+            done.fetch_add(1, Ordering::Relaxed);
+        })
+        .detach();
+    }
+    drop(pool);
+    assert_eq!(done.load(Ordering::Relaxed), tasks);
+    // The workers' last references go as their threads end, just after
+    // the drop returns.
+    support::wait_until("the pool to be freed", || Arc::strong_count(&captured) == 1);
+}

@@ -141,10 +141,12 @@ pub(crate) struct WorkerThread {
     in_quiescence_hook: Cell<bool>,
     waker: Waker,
     /// References to `registry` that its `Arc` counts but nobody holds:
-    /// taken in a batch, handed out by [`Self::registry_ref`] and taken back
-    /// by [`Self::keep_registry_ref`], so that what a worker makes and frees
-    /// (a task holds its pool) does not touch the registry's reference
-    /// count, a line that every worker would otherwise write.
+    /// handed out by [`Self::registry_ref`] and taken back by
+    /// [`Self::keep_registry_ref`], and taken from or given back to the
+    /// count in batches, so that what a worker makes and frees (a task
+    /// holds its pool) seldom touches the registry's reference count, a
+    /// line that every worker and every outside spawner would otherwise
+    /// write.
     spare_refs: Cell<usize>,
 }
 
@@ -155,11 +157,7 @@ const SPARE_MAX: usize = 4 * SPARE_BATCH;
 
 impl Drop for WorkerThread {
     fn drop(&mut self) {
-        for _ in 0..self.spare_refs.get() {
-            // SAFETY: each spare is a reference the `Arc` counts and nobody
-            // holds; `self.registry` keeps the pointer valid meanwhile.
-            unsafe { Arc::decrement_strong_count(Arc::as_ptr(&self.registry)) };
-        }
+        self.release_spare_refs(self.spare_refs.get());
     }
 }
 
@@ -220,17 +218,39 @@ impl WorkerThread {
     }
 
     /// Takes back a reference to this worker's registry as a spare one;
-    /// hands it back if it is another pool's, or the worker keeps enough.
+    /// hands it back if it is another pool's.
+    ///
+    /// A worker that already keeps `SPARE_MAX` gives back all but
+    /// `SPARE_BATCH` of them at once. Giving back only the one over the
+    /// limit would write the count on every free, while an outside thread
+    /// that spawns writes it on every spawn: tasks spawned from outside and
+    /// freed on workers would then move the count's line between cores
+    /// twice per task.
     #[inline]
     pub(crate) fn keep_registry_ref(&self, registry: Arc<Registry>) -> Option<Arc<Registry>> {
-        let spare = self.spare_refs.get();
-        if spare < SPARE_MAX && Arc::ptr_eq(&registry, &self.registry) {
-            // The count keeps it; `Drop` releases the spares.
-            let _ = Arc::into_raw(registry);
-            self.spare_refs.set(spare + 1);
-            None
-        } else {
-            Some(registry)
+        if !Arc::ptr_eq(&registry, &self.registry) {
+            return Some(registry);
+        }
+        let mut spare = self.spare_refs.get();
+        if spare == SPARE_MAX {
+            self.release_spare_refs(SPARE_MAX - SPARE_BATCH);
+            spare = SPARE_BATCH;
+        }
+        // The count keeps it; `Drop` releases the spares.
+        let _ = Arc::into_raw(registry);
+        self.spare_refs.set(spare + 1);
+        None
+    }
+
+    /// Gives `count` of the spare references back to the registry's count.
+    #[cold]
+    fn release_spare_refs(&self, count: usize) {
+        debug_assert!(count <= self.spare_refs.get());
+        self.spare_refs.set(self.spare_refs.get() - count);
+        for _ in 0..count {
+            // SAFETY: each spare is a reference the `Arc` counts and nobody
+            // holds; `self.registry` keeps the pointer valid meanwhile.
+            unsafe { Arc::decrement_strong_count(Arc::as_ptr(&self.registry)) };
         }
     }
 
