@@ -747,7 +747,9 @@ pub(crate) fn try_submit_with(
         return Err(Rejected::Full);
     }
     registry.injector.push((make.take().expect("made once"))());
-    registry.sleep.leave_submit(true);
+    registry
+        .sleep
+        .leave_submit_behind(true, || registry.injector.len());
     Ok(())
 }
 

@@ -148,11 +148,12 @@ impl Registry {
         if let Err(Refused) = self.enter_submit(how) {
             return Err(job);
         }
-        match how {
-            Submit::Wake => self.woken.push(job),
-            Submit::New | Submit::Yield => self.injector.push(job),
-        }
-        self.sleep.leave_submit(true);
+        let queue = match how {
+            Submit::Wake => &self.woken,
+            Submit::New | Submit::Yield => &self.injector,
+        };
+        queue.push(job);
+        self.sleep.leave_submit_behind(true, || queue.len());
         Ok(())
     }
 

@@ -276,10 +276,20 @@ impl SleepState {
         Ok(())
     }
 
-    /// Ends what `enter_submit` began, after the push (or without one), and
-    /// wakes a sleeper if nobody searches.
+    /// Ends what `enter_submit` began, without a push or after one on a
+    /// queue whose length does not matter, and wakes a sleeper if nobody
+    /// searches.
     #[inline]
     pub(super) fn leave_submit(&self, pushed: bool) {
+        self.leave_submit_behind(pushed, || 0);
+    }
+
+    /// Ends what `enter_submit` began, after the push (or without one) on a
+    /// shared queue that now holds `queued()` jobs. Wakes a sleeper if
+    /// nobody searches; after a push, also if fewer workers search than
+    /// that queue holds jobs (see "Submitting" in `sleep.md`).
+    #[inline]
+    pub(super) fn leave_submit_behind(&self, pushed: bool, queued: impl FnOnce() -> usize) {
         // ORDERING: (S), and (T): the terminating worker reads this.
         let before = Gate(self.gate.fetch_sub(SUBMITTING_ONE, Ordering::SeqCst));
         // ORDERING: (D), the pusher's side.
@@ -290,6 +300,8 @@ impl SleepState {
         let last_in_closed_pool = before.is_closed() && before.submitting() == 1;
         if (pushed || last_in_closed_pool) && now.needs_wake() {
             self.wake_one();
+        } else if pushed && now.sleeping() > 0 && queued() > now.searching() {
+            self.wake_another();
         }
     }
 
@@ -310,10 +322,22 @@ impl SleepState {
 
     /// Wakes one sleeping worker, unless someone is searching already.
     pub(super) fn wake_one(&self) -> bool {
+        self.wake_sleeper(|now| now.searching() == 0)
+    }
+
+    /// Wakes one sleeping worker even though someone searches: a burst of
+    /// outside jobs that the searchers alone would take one at a time.
+    #[cold]
+    fn wake_another(&self) {
+        self.wake_sleeper(|_| true);
+    }
+
+    /// Takes a sleeper off the idle list and unparks it, if there is one,
+    /// the pool has not terminated, and `still_wanted` holds of the counts.
+    fn wake_sleeper(&self, still_wanted: impl FnOnce(SleepWord) -> bool) -> bool {
         let mut idle = self.idle.lock();
         // Under the lock the idle list and the counts agree.
-        let now = self.snapshot();
-        if now.searching() > 0 || self.gate().is_terminated() {
+        if !still_wanted(self.snapshot()) || self.gate().is_terminated() {
             return false;
         }
         let Some(sleeper) = idle.sleepers.pop() else {
