@@ -276,11 +276,13 @@ impl CancellationToken {
     ///
     /// When the deadline comes, the token is cancelled from the process-wide
     /// timer thread if it has no callbacks and no child tokens; otherwise
-    /// [`cancel`](Self::cancel) runs on a new thread started for that one
-    /// firing, so a callback may block (join a task waiting on a
+    /// [`cancel`](Self::cancel) runs on a thread that runs nothing else
+    /// until it returns (one left idle by an earlier firing, kept for 10 s,
+    /// or a new one), so a callback may block (join a task waiting on a
     /// [`sleep`](crate::sleep), drop a pool) without holding up any timer or
-    /// any other token's callbacks. If that thread cannot be started, the
-    /// callbacks run on the timer thread rather than not at all.
+    /// any other token's callbacks. If no thread is idle and none can be
+    /// started, the callbacks run on the timer thread rather than not at
+    /// all.
     ///
     /// # Panics
     ///
@@ -478,11 +480,11 @@ impl Node {
 /// which must never run user code that might block (see `timer.rs`).
 ///
 /// A token with no callbacks and no children is cancelled right here: that
-/// is setting a flag. Otherwise `cancel` runs on a thread of its own,
-/// started for this firing: one per firing, not one shared helper, so that a
-/// callback that blocks until another token's deadline (or another
-/// callback) cannot deadlock with it. Spawning costs tens of microseconds,
-/// once per token at most; a token that is only polled never pays it.
+/// is setting a flag. Otherwise `cancel` runs on a thread that runs nothing
+/// else meanwhile (`runners.rs`: an idle one kept from an earlier firing,
+/// or a new one), not on one shared helper, so that a callback that blocks
+/// until another token's deadline (or another callback) cannot deadlock
+/// with it. A token that is only polled never needs a thread.
 fn cancel_from_timer(token: CancellationToken) {
     let node = &token.node;
     let mut callbacks = node.callbacks.lock();
@@ -502,10 +504,7 @@ fn cancel_from_timer(token: CancellationToken) {
     }
     drop(callbacks);
     let runner = token.clone();
-    let spawned = thread::Builder::new()
-        .name("taskpool-cancel-after".into())
-        .spawn(move || runner.cancel());
-    if spawned.is_err() {
+    if crate::runners::run(move || runner.cancel()).is_err() {
         // Late callbacks on the timer thread are better than none.
         token.cancel();
     }

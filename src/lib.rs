@@ -47,6 +47,7 @@ mod error;
 mod models;
 mod parallel;
 mod pool;
+mod runners;
 mod scope;
 mod sync;
 mod task;

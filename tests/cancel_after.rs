@@ -193,3 +193,31 @@ fn a_blocked_cancel_after_callback_does_not_hold_up_another_tokens_callback() {
     seen.sort();
     assert_eq!(seen, [("first", true), ("second", true)]);
 }
+
+/// Outcome: a burst of deadlines whose tokens have callbacks runs every
+/// callback exactly once, then a second burst does too: the callbacks run
+/// on threads kept from earlier firings or started for them, and none is
+/// lost in between (a runner that stops waiting just as a firing picks it).
+#[test]
+fn bursts_of_deadlines_with_callbacks_run_every_callback_once() {
+    let tokens = if cfg!(miri) { 8 } else { 200 };
+    for burst in 0..2 {
+        let (sender, receiver) = mpsc::channel();
+        let registered: Vec<_> = (0..tokens)
+            .map(|index| {
+                let token = CancellationToken::new();
+                let sender = sender.clone();
+                let registration = token.register(move || sender.send(index).unwrap());
+                token.cancel_after(Duration::from_millis(1 + (index % 5) as u64));
+                (token, registration)
+            })
+            .collect();
+        let mut ran: Vec<usize> = (0..tokens)
+            .map(|_| receiver.recv_timeout(HANG_GUARD).expect("every callback ran"))
+            .collect();
+        ran.sort_unstable();
+        assert_eq!(ran, (0..tokens).collect::<Vec<_>>(), "burst {burst}");
+        assert!(registered.iter().all(|(token, _)| token.is_cancelled()));
+        assert!(receiver.try_recv().is_err(), "no callback ran twice");
+    }
+}
