@@ -203,6 +203,11 @@ impl Builder {
     /// runs any work. If the hook panics, `build` stops every thread it
     /// started and returns [`BuildErrorKind::StartHookPanicked`].
     ///
+    /// Only the fixed workers run it (`index` is the worker's, below
+    /// [`num_threads`](Self::num_threads)); the elastic blocking threads
+    /// of [`ThreadPool::spawn_blocking`] come and go with the load and do
+    /// not, unlike tokio's hook of the same name.
+    ///
     /// # Examples
     ///
     /// ```
@@ -227,7 +232,8 @@ impl Builder {
 
     /// Runs `hook(index)` on each worker thread just before it exits, after
     /// the pool has run all its work. A panic in it goes to the panic
-    /// handler.
+    /// handler. As with [`on_thread_start`](Self::on_thread_start), the
+    /// blocking threads do not run it.
     ///
     /// # Examples
     ///
