@@ -213,7 +213,11 @@ fn bursts_of_deadlines_with_callbacks_run_every_callback_once() {
             })
             .collect();
         let mut ran: Vec<usize> = (0..tokens)
-            .map(|_| receiver.recv_timeout(HANG_GUARD).expect("every callback ran"))
+            .map(|_| {
+                receiver
+                    .recv_timeout(HANG_GUARD)
+                    .expect("every callback ran")
+            })
             .collect();
         ran.sort_unstable();
         assert_eq!(ran, (0..tokens).collect::<Vec<_>>(), "burst {burst}");
