@@ -319,28 +319,29 @@ fn cancelling_during_the_loop_starts_no_new_iteration() {
         // most one per thread, may see the flag.
         assert!(started_after.into_inner() <= 4);
 
-        // The same for map-reduce, with the token cancelled from outside.
+        // The same for map-reduce, with the token cancelled from outside
+        // once the loop is under way (not after a fixed delay: under Miri
+        // a loop may not have started 20 ms in).
         let token = CancellationToken::new();
         let seen = AtomicUsize::new(0);
-        let canceller = {
-            let token = token.clone();
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(20));
+        let result = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                support::yield_until("an iteration of the map-reduce", || {
+                    seen.load(Ordering::Relaxed) > 0
+                });
                 token.cancel();
-            })
-        };
-        let result = pool.parallel().cancellation_token(&token).map_reduce(
-            0..usize::MAX / 2,
-            || 0_u64,
-            |_| {
-                seen.fetch_add(1, Ordering::Relaxed);
-                1
-            },
-            |a, b| a + b,
-        );
-        canceller.join().unwrap();
+            });
+            pool.parallel().cancellation_token(&token).map_reduce(
+                0..usize::MAX / 2,
+                || 0_u64,
+                |_| {
+                    seen.fetch_add(1, Ordering::Relaxed);
+                    1
+                },
+                |a, b| a + b,
+            )
+        });
         assert_eq!(result, Err(Cancelled));
-        assert!(seen.into_inner() > 0);
     });
 }
 
