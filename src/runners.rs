@@ -24,7 +24,8 @@
 //! A runner is on `IDLE` only while it waits, and leaves it (by itself, or
 //! popped by `run`) under IDLE's lock: so a popped runner is alive and
 //! takes what is put in its slot, and no job waits for a runner that
-//! exited. The two locks are never held together.
+//! exited. A runner at its deadline takes IDLE's lock inside its slot's;
+//! `run` never holds both, so the two cannot deadlock.
 
 use crate::sync::{Arc, Condvar, Mutex, OnceLock, thread};
 use std::io;
@@ -94,33 +95,29 @@ fn serve(id: u64, mut job: Job) {
 
 /// Waits for the next job in `slot`; `None` when this runner should exit.
 fn next_job(id: u64, slot: &Slot) -> Option<Job> {
-    let deadline = Instant::now() + KEEP_ALIVE;
+    let mut deadline = Some(Instant::now() + KEEP_ALIVE);
     let mut job = slot.job.lock();
     loop {
         if let Some(job) = job.take() {
             return Some(job);
         }
-        let now = Instant::now();
-        if now >= deadline {
-            break;
+        match deadline {
+            Some(at) if Instant::now() < at => {
+                slot.ready
+                    .wait_for(&mut job, at.saturating_duration_since(Instant::now()));
+            }
+            Some(_) => {
+                let mut idle = idle().lock();
+                if let Some(position) = idle.runners.iter().position(|(runner, _)| *runner == id) {
+                    idle.runners.swap_remove(position);
+                    return None;
+                }
+                // `run` popped this runner as its wait ended: the job is
+                // on its way, however long it takes.
+                deadline = None;
+            }
+            None => slot.ready.wait(&mut job),
         }
-        slot.ready.wait_for(&mut job, deadline - now);
-    }
-    drop(job);
-    let mut idle = idle().lock();
-    if let Some(position) = idle.runners.iter().position(|(runner, _)| *runner == id) {
-        idle.runners.swap_remove(position);
-        return None;
-    }
-    drop(idle);
-    // `run` popped this runner as its wait ended: the job is in the slot,
-    // or about to be.
-    let mut job = slot.job.lock();
-    loop {
-        if let Some(job) = job.take() {
-            return Some(job);
-        }
-        slot.ready.wait(&mut job);
     }
 }
 
