@@ -24,9 +24,11 @@
 //! | `shutdown.rs` | shutdown against concurrent submissions and wake-ups |
 //! | `flag.rs` | the future the waker and shutdown models wait on, and its waking thread |
 //! | `scope.rs` | a scope's latch against its owner's park; a scoped task's join and dropped handle against completion |
+//! | `bound.rs` | the `max_queued` bound: a submitter waiting for room against a worker taking a job, and against shutdown |
 //! | `alloc.rs` | recycled task blocks: a block freed on another thread coming back through the depot; the depot's bound under two spilling threads |
 
 mod alloc;
+mod bound;
 mod flag;
 mod promise;
 mod scope;

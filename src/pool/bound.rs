@@ -26,13 +26,17 @@
 //! A waiter, under `lock`: adds itself to `waiters`, tries to reserve, and
 //! waits on `room` if that failed (releasing `lock`). A worker that takes an
 //! entry: lowers `pending`, then reads `waiters`, and if it is not zero,
-//! takes `lock` and wakes one waiter. Both steps are `SeqCst`: either the
-//! worker's read sees the waiter (and, taking `lock`, finds it waiting or
-//! about to re-check), or the waiter's reservation sees the lowered count.
+//! takes `lock` and wakes one waiter. Each side has a `SeqCst` fence between
+//! its write and its read (a Dekker pairing): either the worker's read sees
+//! the waiter (and, taking `lock`, finds it waiting or about to re-check),
+//! or the waiter's reservation sees the lowered count. The fences, rather
+//! than `SeqCst` accesses alone, are what loom checks (`models/bound.rs`):
+//! it treats `SeqCst` accesses as `AcqRel`, and without the fences reports
+//! the lost wake-up that `SeqCst` accesses alone rule out on real hardware.
 //! Shutdown takes `lock` and wakes every waiter, which then sees the pool
 //! closed and gives up.
 
-use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering};
+use crate::sync::{AtomicUsize, Condvar, Mutex, Ordering, fence};
 use crossbeam_utils::CachePadded;
 
 /// The bound on queued work of one pool.
@@ -93,6 +97,8 @@ impl Bound {
         // ORDERING: SeqCst store then SeqCst load: pairs with a waiter's
         // increment of `waiters` and its reservation (module doc).
         self.pending.fetch_sub(1, Ordering::SeqCst);
+        // ORDERING: pairs with the fence in `reserve_waiting` (module doc).
+        fence(Ordering::SeqCst);
         if self.waiters.load(Ordering::SeqCst) > 0 {
             let _lock = self.lock.lock();
             self.room.notify_one();
@@ -108,6 +114,8 @@ impl Bound {
         let mut lock = self.lock.lock();
         // ORDERING: SeqCst, pairs with `release` (module doc).
         self.waiters.fetch_add(1, Ordering::SeqCst);
+        // ORDERING: pairs with the fence in `release` (module doc).
+        fence(Ordering::SeqCst);
         let admitted = loop {
             if refused() {
                 break false;
