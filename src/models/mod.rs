@@ -24,10 +24,12 @@
 //! | `shutdown.rs` | shutdown against concurrent submissions and wake-ups |
 //! | `flag.rs` | the future the waker and shutdown models wait on, and its waking thread |
 //! | `scope.rs` | a scope's latch against its owner's park; a scoped task's join and dropped handle against completion |
+//! | `blocking.rs` | the blocking threads: a job submitted while the thread goes idle; a blocking submission against shutdown |
 //! | `bound.rs` | the `max_queued` bound: a submitter waiting for room against a worker taking a job, and against shutdown |
 //! | `alloc.rs` | recycled task blocks: a block freed on another thread coming back through the depot; the depot's bound under two spilling threads |
 
 mod alloc;
+mod blocking;
 mod bound;
 mod flag;
 mod promise;
@@ -44,6 +46,17 @@ use crate::sync::{AtomicBool, Ordering, Parker};
 /// it explored: a model that explores a handful is checking little, one that
 /// explores millions is too slow for CI (see the bounds in `.ci/run`).
 pub(crate) fn model(body: impl Fn() + Sync + Send + 'static) {
+    model_preempting(None, body);
+}
+
+/// [`model`] with at most `bound` preemptions, fewer than `.ci/run` gives
+/// the others: for a model whose scenario is too long to explore with
+/// more in CI's time.
+pub(crate) fn model_preempting_at_most(bound: usize, body: impl Fn() + Sync + Send + 'static) {
+    model_preempting(Some(bound), body);
+}
+
+fn model_preempting(at_most: Option<usize>, body: impl Fn() + Sync + Send + 'static) {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let iterations = std::sync::Arc::new(AtomicUsize::new(0));
     let counter = iterations.clone();
@@ -55,6 +68,9 @@ pub(crate) fn model(body: impl Fn() + Sync + Send + 'static) {
     // overrides it.
     if std::env::var_os("LOOM_MAX_BRANCHES").is_none() {
         builder.max_branches = 5_000;
+    }
+    if let Some(bound) = at_most {
+        builder.preemption_bound = Some(builder.preemption_bound.map_or(bound, |b| b.min(bound)));
     }
     builder.check(move || {
         counter.fetch_add(1, Ordering::Relaxed);
