@@ -26,18 +26,39 @@ unsafe impl Send for Block {}
 /// the spilled block back, now or at its next allocation, and never a block
 /// that is still in use.
 ///
+/// The spilled block is the second one freed: the freer's list keeps two
+/// (LIFO), and the third free moves the newer of them, `blocks[1]`, to the
+/// depot. Only the depot can hand that address out again: the freer gives
+/// its other blocks to the global allocator, which may reuse them for the
+/// main thread's allocations (loom runs every thread on one OS thread, so
+/// they share `malloc`'s per-thread cache), but never `blocks[1]`.
+///
+/// Both orders are explored: the spilled chain reaches the depot before the
+/// main thread's first allocation, or after it. Without the `yield_now`
+/// below, loom ran this model once, always in the second order (its
+/// exploration never moved the spill ahead of the main thread's read of the
+/// depot's count); the test counts the orders it saw and fails if either is
+/// missing.
+///
 /// Planted bug seen caught: `put_chain` not publishing the depot's count
 /// (`available` stays 0): the main thread never takes the chain and the
-/// "came back" assertion fails.
+/// "came back" assertion fails. An earlier form of this model, which only
+/// asked whether the main thread got *some* address the freer had freed,
+/// passed with that bug once both orders were explored: the global
+/// allocator handed back the freer's other blocks.
 #[test]
 fn a_block_freed_on_another_thread_comes_back_through_the_depot() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Outside loom's view, as `Count` is (`models/mod.rs`).
+    static CAME_FIRST: AtomicUsize = AtomicUsize::new(0);
+    static CAME_AFTER: AtomicUsize = AtomicUsize::new(0);
     super::model(|| {
         let depot = Arc::new(Depot::new());
         let mine = LocalCache::new();
         let blocks: Vec<Block> = (0..=2 * BATCH)
             .map(|_| Block(mine.allocate(layout(), || &*depot)))
             .collect();
-        let addresses: Vec<NonNull<u8>> = blocks.iter().map(|block| block.0).collect();
+        let spilled: NonNull<u8> = blocks[1].0;
         let freer = thread::spawn({
             let depot = depot.clone();
             move || {
@@ -50,12 +71,20 @@ fn a_block_freed_on_another_thread_comes_back_through_the_depot() {
                 theirs.release();
             }
         });
+        // Lets loom run the freer first.
+        thread::yield_now();
         let first = mine.allocate(layout(), || &*depot);
+        let order = if first == spilled {
+            &CAME_FIRST
+        } else {
+            &CAME_AFTER
+        };
+        order.fetch_add(1, Ordering::Relaxed);
         freer.join().unwrap();
         let second = mine.allocate(layout(), || &*depot);
         assert_ne!(first, second, "one block handed out twice");
         assert!(
-            addresses.contains(&first) || addresses.contains(&second),
+            first == spilled || second == spilled,
             "the spilled block never came back"
         );
         for block in [first, second] {
@@ -64,6 +93,14 @@ fn a_block_freed_on_another_thread_comes_back_through_the_depot() {
         }
         mine.release();
     });
+    let orders = (
+        CAME_FIRST.load(Ordering::Relaxed),
+        CAME_AFTER.load(Ordering::Relaxed),
+    );
+    assert!(
+        orders.0 > 0 && orders.1 > 0,
+        "an order never explored: {orders:?}"
+    );
 }
 
 /// Two threads spill a chain each into a depot with room for one: one is
