@@ -94,10 +94,9 @@ impl Bound {
     /// wakes a waiter if there is one.
     #[inline]
     pub(super) fn release(&self) {
-        // ORDERING: SeqCst store then SeqCst load: pairs with a waiter's
-        // increment of `waiters` and its reservation (module doc).
+        // ORDERING: this write, a fence, then the read of `waiters`: pairs
+        // with a waiter's increment, fence and reservation (module doc).
         self.pending.fetch_sub(1, Ordering::SeqCst);
-        // ORDERING: pairs with the fence in `reserve_waiting` (module doc).
         fence(Ordering::SeqCst);
         if self.waiters.load(Ordering::SeqCst) > 0 {
             let _lock = self.lock.lock();
@@ -112,9 +111,9 @@ impl Bound {
             return true;
         }
         let mut lock = self.lock.lock();
-        // ORDERING: SeqCst, pairs with `release` (module doc).
+        // ORDERING: this write, a fence, then the reservation's read of
+        // `pending`: pairs with `release` (module doc).
         self.waiters.fetch_add(1, Ordering::SeqCst);
-        // ORDERING: pairs with the fence in `release` (module doc).
         fence(Ordering::SeqCst);
         let admitted = loop {
             if refused() {
