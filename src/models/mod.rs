@@ -27,6 +27,7 @@
 //! | `blocking.rs` | the blocking threads: a job submitted while the thread goes idle; a blocking submission against shutdown |
 //! | `bound.rs` | the `max_queued` bound: a submitter waiting for room against a worker taking a job, and against shutdown |
 //! | `alloc.rs` | recycled task blocks: a block freed on another thread coming back through the depot; the depot's bound under two spilling threads |
+//! | `slab.rs` | the slabs under the block caches: blocks given back on two threads while a third takes the slab's stack |
 
 mod alloc;
 mod blocking;
@@ -35,6 +36,7 @@ mod flag;
 mod promise;
 mod scope;
 mod shutdown;
+mod slab;
 mod sleep;
 mod task;
 mod token;

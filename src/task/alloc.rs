@@ -11,11 +11,11 @@
 //!      +------------------------- (one lock per class, taken once per BATCH blocks)
 //! ```
 //!
-//! * A **size class** is a block size, a multiple of 8 bytes from 32 to 256;
-//!   every block of a class is allocated and freed with the same layout
-//!   ([`class_layout`]), so a block is interchangeable with any other of
-//!   its class, whichever thread allocated it. Bigger or over-aligned
-//!   tasks go to the global allocator directly.
+//! * A **size class** is a block size, a multiple of 8 bytes from 32 to 256.
+//!   Every block of a class comes from the class's slabs (`slab.rs`), so a
+//!   block is interchangeable with any other of its class, whichever thread
+//!   allocated it. Bigger or over-aligned tasks go to the global allocator
+//!   directly.
 //! * **The fast path takes no lock and no atomic:** a thread allocates
 //!   from, and frees to, its own [`LocalCache`] (a thread-local free list per
 //!   class, in `Cell`s: nothing to borrow, so a re-entrant call from the
@@ -27,24 +27,27 @@
 //!   move to the shared [`Depot`] as one chain, under the class's lock, and a
 //!   thread whose list is empty takes a whole chain back. One lock per
 //!   `BATCH` blocks, never per block.
-//! * **Bounded:** a thread keeps at most `2 * BATCH` blocks per class, the
-//!   depot at most `DEPOT_CHAINS` chains per class; what does not fit goes
-//!   back to the global allocator. A thread's cache is freed when it
-//!   exits, so a pool's workers free theirs when the pool shuts down: a
-//!   thread-local guard, registered when the thread first uses its cache,
-//!   empties and closes it, and a block freed after that goes to the
-//!   global allocator. The depot keeps its (bounded) blocks for the next
-//!   pool.
+//! * **Bounded:** a thread keeps at most `2 * BATCH` blocks per class (or
+//!   one slab's stack, right after taking it), the depot at most
+//!   `DEPOT_CHAINS` chains per class; what does not fit goes back to its
+//!   slab. A thread whose list and the depot are both empty takes a slab's
+//!   stack of given-back blocks, or else the next block of its own slab.
+//!   A thread's cache is emptied when it exits, so a pool's workers give
+//!   theirs back when the pool shuts down: a thread-local guard,
+//!   registered when the thread first uses its cache, empties and closes
+//!   it, and a block allocated or freed after that goes straight to a slab.
+//!   The depot keeps its (bounded) blocks for the next pool.
 //! * **Every thread keeps one**, workers and outside threads alike. An
 //!   outside thread that spawns detached tasks gets back, a chain at a
 //!   time, the blocks the workers freed; one that spawns a batch and joins
-//!   it mostly misses (the batch is alive at once), and a miss costs a
-//!   thread-local read and a relaxed load before the global allocator.
+//!   it mostly misses (the batch is alive at once) and bumps through its
+//!   slab.
 //!
 //! Under `cfg(loom)` tasks use the global allocator (their models check the
 //! state machine, not this file); `models/alloc.rs` drives a `LocalCache`
-//! per loom thread over a shared `Depot`.
+//! per loom thread over a shared `Depot`, and `models/slab.rs` the slabs.
 
+use super::slab::{LocalSlab, Shape, SlabList};
 use crate::sync::{AtomicUsize, Mutex, Ordering};
 use std::alloc::{self, Layout};
 use std::cell::Cell;
@@ -56,8 +59,9 @@ const MIN_SIZE: usize = 32;
 const MAX_SIZE: usize = 256;
 /// Class sizes step by 8 bytes.
 const STEP: usize = 8;
-/// Blocks are allocated with this alignment (what `malloc` gives anyway),
-/// and tasks aligned to more bypass the cache.
+/// Tasks aligned to more bypass the cache. A class's blocks are aligned to
+/// 16 where its size is a multiple of 16, else to 8, which is enough: a
+/// 16-aligned type's size is a multiple of 16 (`slab::Shape::of`).
 const ALIGN: usize = 16;
 const CLASSES: usize = (MAX_SIZE - MIN_SIZE) / STEP + 1;
 
@@ -79,16 +83,15 @@ fn class_of(layout: Layout) -> Option<usize> {
     (size <= MAX_SIZE && layout.align() <= ALIGN).then(|| (size - MIN_SIZE) / STEP)
 }
 
-/// The layout every block of `class` is allocated and freed with.
-#[inline]
-fn class_layout(class: usize) -> Layout {
-    Layout::from_size_align(MIN_SIZE + class * STEP, ALIGN).expect("a valid class layout")
+/// The block size of `class`.
+const fn class_size(class: usize) -> usize {
+    MIN_SIZE + class * STEP
 }
 
 /// A free block: its first word links the next free block of its list or
 /// chain, its second the next chain in the depot.
-struct FreeBlock {
-    next: Option<NonNull<FreeBlock>>,
+pub(crate) struct FreeBlock {
+    pub(crate) next: Option<NonNull<FreeBlock>>,
     next_chain: Option<NonNull<FreeBlock>>,
 }
 
@@ -102,15 +105,15 @@ struct Chain {
 }
 
 impl Chain {
-    /// Frees every block to the global allocator.
+    /// Gives every block back to its slab, through `local`.
     #[cold]
-    fn release(self, class: usize) {
+    fn release(self, local: &LocalSlab, slabs: &SlabList) {
         let mut next = self.head;
         while let Some(block) = next {
             // SAFETY: the chain's blocks are free, ours, and linked.
             next = unsafe { block.as_ref().next };
-            // SAFETY: every block of `class` was allocated with this layout.
-            unsafe { alloc::dealloc(block.as_ptr().cast(), class_layout(class)) };
+            // SAFETY: every block of a class comes from its class's slabs.
+            unsafe { local.give_back(block, slabs) };
         }
     }
 }
@@ -171,11 +174,11 @@ impl FreeList {
         Chain { head }
     }
 
-    /// Replaces an empty list with a depot chain.
-    fn refill(&self, chain: Chain) {
+    /// Replaces an empty list with a chain of `len` blocks.
+    fn refill(&self, chain: Chain, len: usize) {
         debug_assert!(self.head.get().is_none());
         self.head.set(chain.head);
-        self.len.set(BATCH);
+        self.len.set(len);
     }
 
     fn take_all(&self) -> Chain {
@@ -186,22 +189,25 @@ impl FreeList {
     }
 }
 
-/// One thread's free blocks, a list per class, at most `2 * BATCH` each.
-/// It owns its blocks but has no `Drop` (a thread-local without one costs
-/// nothing to reach): [`LocalCache::release`] frees them.
+/// One thread's free blocks, a list per class, and its part in each
+/// class's slabs. It owns its blocks but has no `Drop` (a thread-local
+/// without one costs nothing to reach): [`LocalCache::release`] gives them
+/// back.
 pub(crate) struct LocalCache {
     lists: [FreeList; CLASSES],
+    slabs: [LocalSlab; CLASSES],
 }
 
 impl LocalCache {
     pub(crate) const fn new() -> Self {
         Self {
             lists: [const { FreeList::new() }; CLASSES],
+            slabs: [const { LocalSlab::new() }; CLASSES],
         }
     }
 
     /// A block for `layout`: from this cache, or a chain taken from the
-    /// depot, or the global allocator.
+    /// depot, or a slab's stack, or a new block of a slab.
     #[inline(always)]
     pub(crate) fn allocate<'d>(
         &self,
@@ -211,22 +217,27 @@ impl LocalCache {
         let Some(class) = class_of(layout) else {
             return global_allocate(layout);
         };
-        match self.lists[class].pop() {
+        let block = match self.lists[class].pop() {
             Some(block) => block.cast(),
             None => self.refill_and_allocate(class, depot()),
-        }
+        };
+        debug_assert!(block.cast::<u8>().align_offset(layout.align()) == 0);
+        block
     }
 
     #[cold]
     fn refill_and_allocate(&self, class: usize, depot: &Depot) -> NonNull<u8> {
         let list = &self.lists[class];
+        let slabs = &depot.classes[class].slabs;
         if let Some(chain) = depot.take_chain(class) {
-            list.refill(chain);
-            if let Some(block) = list.pop() {
-                return block.cast();
-            }
+            list.refill(chain, BATCH);
+        } else if let Some((head, len)) = slabs.take() {
+            list.refill(Chain { head: Some(head) }, len);
         }
-        global_allocate(class_layout(class))
+        match list.pop() {
+            Some(block) => block.cast(),
+            None => self.slabs[class].bump(slabs),
+        }
     }
 
     /// Keeps a block that an `allocate` (of any thread's cache, or the
@@ -249,7 +260,7 @@ impl LocalCache {
             return unsafe { alloc::dealloc(block.as_ptr(), layout) };
         };
         let list = &self.lists[class];
-        if list.len.get() == 2 * BATCH {
+        if list.len.get() >= 2 * BATCH {
             // SAFETY: forwarded.
             return unsafe { self.keep_full(class, block.cast(), depot()) };
         }
@@ -264,21 +275,27 @@ impl LocalCache {
     /// As for `free`, for a block of `class`.
     #[cold]
     unsafe fn keep_full(&self, class: usize, block: NonNull<FreeBlock>, depot: &Depot) {
+        let (local, slabs) = (&self.slabs[class], &depot.classes[class].slabs);
         if depot.is_full(class) {
-            // SAFETY: forwarded: allocated with the class's layout.
-            return unsafe { alloc::dealloc(block.as_ptr().cast(), class_layout(class)) };
+            // SAFETY: forwarded: a block of the class's slabs.
+            return unsafe { local.give_back(block, slabs) };
         }
         let list = &self.lists[class];
         let chain = list.split_off_batch();
         // SAFETY: forwarded.
         unsafe { list.push(block) };
-        depot.put_chain(class, chain);
+        if let Some(chain) = depot.put_chain(class, chain) {
+            chain.release(local, slabs);
+        }
     }
 
-    /// Frees every block this cache holds.
-    pub(crate) fn release(&self) {
-        for (class, list) in self.lists.iter().enumerate() {
-            list.take_all().release(class);
+    /// Gives back every block this cache holds, and its part in the slabs.
+    pub(crate) fn release(&self, depot: &Depot) {
+        for (class, (list, local)) in self.lists.iter().zip(&self.slabs).enumerate() {
+            let slabs = &depot.classes[class].slabs;
+            list.take_all().release(local, slabs);
+            // SAFETY: this cache's part in `class` holds only its slabs.
+            unsafe { local.release(slabs) };
         }
     }
 
@@ -297,6 +314,8 @@ pub(crate) struct Depot {
 
 struct DepotClass {
     chains: Mutex<Chains>,
+    /// Where the class's blocks come from, and go back to.
+    slabs: SlabList,
     /// `chains.count`, readable without the lock: a thread with an empty
     /// list looks here before it locks. A stale value costs one needless
     /// lock, or one allocation the depot could have saved; never a block.
@@ -315,9 +334,10 @@ struct Chains {
 unsafe impl Send for Chains {}
 
 impl DepotClass {
-    fn new() -> Self {
+    fn new(class: usize) -> Self {
         Self {
             chains: Mutex::new(Chains::default()),
+            slabs: SlabList::new(Shape::of(class_size(class))),
             available: AtomicUsize::new(0),
         }
     }
@@ -333,7 +353,7 @@ impl DepotClass {
 impl Depot {
     pub(crate) fn new() -> Self {
         Self {
-            classes: std::array::from_fn(|_| DepotClass::new()),
+            classes: std::array::from_fn(DepotClass::new),
         }
     }
 
@@ -354,14 +374,17 @@ impl Depot {
         Some(Chain { head: Some(head) })
     }
 
-    /// Takes every chain of `class` and frees its blocks; returns how many
-    /// chains there were.
+    /// Takes every chain of `class` and gives its blocks back to their
+    /// slabs; returns how many chains there were.
     fn release_class(&self, class: usize) -> usize {
+        let (local, slabs) = (LocalSlab::new(), &self.classes[class].slabs);
         let mut released = 0;
         while let Some(chain) = self.take_chain(class) {
-            chain.release(class);
+            chain.release(&local, slabs);
             released += 1;
         }
+        // SAFETY: `local` holds only blocks of `class`.
+        unsafe { local.release(slabs) };
         released
     }
 
@@ -377,14 +400,13 @@ impl Depot {
         self.classes[class].available.load(Ordering::Relaxed) == DEPOT_CHAINS
     }
 
+    /// Keeps `chain`, or hands it back if the class holds its bound.
     #[cold]
-    fn put_chain(&self, class: usize, chain: Chain) {
+    fn put_chain(&self, class: usize, chain: Chain) -> Option<Chain> {
         let depot = &self.classes[class];
         let mut chains = depot.chains.lock();
         if chains.count == DEPOT_CHAINS {
-            drop(chains);
-            chain.release(class);
-            return;
+            return Some(chain);
         }
         let head = chain.head.expect("a chain is never empty");
         // SAFETY: the chain's blocks are ours until the depot holds them.
@@ -392,6 +414,7 @@ impl Depot {
         chains.first = Some(head);
         chains.count += 1;
         depot.publish(&chains);
+        None
     }
 }
 
@@ -410,10 +433,14 @@ fn global_allocate(layout: Layout) -> NonNull<u8> {
     NonNull::new(block).unwrap_or_else(|| alloc::handle_alloc_error(layout))
 }
 
-/// `allocate` with no cache: the class's layout from the global allocator,
-/// so that any cache can keep the block later.
-fn allocate_uncached(layout: Layout) -> NonNull<u8> {
-    global_allocate(class_of(layout).map_or(layout, class_layout))
+/// `allocate` with no cache: a block of a slab of the class, so that any
+/// cache can keep it later.
+#[cfg(not(loom))]
+fn allocate_uncached(layout: Layout, depot: &Depot) -> NonNull<u8> {
+    match class_of(layout) {
+        Some(class) => depot.classes[class].slabs.allocate_alone(),
+        None => global_allocate(layout),
+    }
 }
 
 /// `free` with no cache.
@@ -421,10 +448,14 @@ fn allocate_uncached(layout: Layout) -> NonNull<u8> {
 /// # Safety
 ///
 /// As for `free`.
-unsafe fn free_uncached(block: NonNull<u8>, layout: Layout) {
-    let layout = class_of(layout).map_or(layout, class_layout);
-    // SAFETY: forwarded: allocated with this very layout.
-    unsafe { alloc::dealloc(block.as_ptr(), layout) }
+#[cfg(not(loom))]
+unsafe fn free_uncached(block: NonNull<u8>, layout: Layout, depot: &Depot) {
+    match class_of(layout) {
+        // SAFETY: forwarded: a block of the class's slabs.
+        Some(class) => unsafe { depot.classes[class].slabs.give_back_alone(block.cast()) },
+        // SAFETY: forwarded: allocated with this very layout.
+        None => unsafe { alloc::dealloc(block.as_ptr(), layout) },
+    }
 }
 
 #[cfg(not(loom))]
@@ -460,7 +491,7 @@ mod per_thread {
     impl Drop for Guard {
         fn drop(&mut self) {
             STAGE.set(Stage::Closed);
-            CACHE.with(LocalCache::release);
+            CACHE.with(|cache| cache.release(depot()));
         }
     }
 
@@ -502,7 +533,7 @@ mod per_thread {
 pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
     if !per_thread::is_open() {
         // A cache that is not open is empty, and must stay so.
-        return allocate_uncached(layout);
+        return allocate_uncached(layout, per_thread::depot());
     }
     // SAFETY: used within this call, on this thread.
     let cache = unsafe { per_thread::cache().as_ref() };
@@ -520,7 +551,7 @@ pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
 pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
     if !per_thread::is_open() {
         // SAFETY: forwarded.
-        return unsafe { free_uncached(block, layout) };
+        return unsafe { free_uncached(block, layout, per_thread::depot()) };
     }
     // SAFETY: used within this call, on this thread.
     let cache = unsafe { per_thread::cache().as_ref() };
@@ -530,7 +561,7 @@ pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
 
 #[cfg(loom)]
 pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
-    allocate_uncached(layout)
+    global_allocate(layout)
 }
 
 /// # Safety
@@ -538,8 +569,8 @@ pub(super) fn allocate(layout: Layout) -> NonNull<u8> {
 /// As for the other `cfg`'s `free`.
 #[cfg(loom)]
 pub(super) unsafe fn free(block: NonNull<u8>, layout: Layout) {
-    // SAFETY: forwarded.
-    unsafe { free_uncached(block, layout) }
+    // SAFETY: forwarded: allocated with this very layout.
+    unsafe { alloc::dealloc(block.as_ptr(), layout) }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -569,7 +600,7 @@ mod tests {
         assert_eq!(first, again, "LIFO: the warm block comes back first");
         // SAFETY: as above.
         unsafe { cache.free(again, task(), || &depot) };
-        cache.release();
+        cache.release(&depot);
     }
 
     #[test]
@@ -599,7 +630,7 @@ mod tests {
             // SAFETY: as above.
             unsafe { cache.free(block, task(), || &depot) };
         }
-        cache.release();
+        cache.release(&depot);
         assert!(cache.is_empty());
     }
 
@@ -618,7 +649,7 @@ mod tests {
                     // SAFETY: allocated above for this layout, freed once.
                     unsafe { theirs.free(block.0, task(), || &depot) };
                 }
-                theirs.release();
+                theirs.release(&depot);
             });
         });
         let back: Vec<NonNull<u8>> = (0..BATCH)
@@ -629,7 +660,7 @@ mod tests {
             // SAFETY: as above.
             unsafe { mine.free(block, task(), || &depot) };
         }
-        mine.release();
+        mine.release(&depot);
     }
 
     #[test]

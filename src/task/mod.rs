@@ -42,6 +42,7 @@ mod harness;
 mod promise;
 pub(crate) mod raw;
 mod set;
+pub(crate) mod slab;
 pub(crate) mod state;
 mod wait;
 mod waker;
