@@ -392,7 +392,10 @@ impl SlabList {
         let mut out = slab.out.load(Ordering::Acquire);
         loop {
             let was_listed = out & LISTED != 0;
-            if out & !LISTED == count {
+            let Some(left_out) = (out & !LISTED).checked_sub(count) else {
+                crate::unwind::abort("a slab got back more blocks than it had out");
+            };
+            if left_out == 0 {
                 // The last blocks out: lock-free givers need blocks out, and
                 // takers the lock, so nobody else changes `out` now.
                 if listed.spares < SPARES {
@@ -425,7 +428,7 @@ impl SlabList {
             // have read a lock-free giver's value.
             match slab.out.compare_exchange_weak(
                 out,
-                ((out & !LISTED) - count) | listed_bit,
+                left_out | listed_bit,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
