@@ -31,7 +31,8 @@
 //! * **Transitions** (the class lock is taken for all but the first):
 //!   - *give back, listed, not the last:* push onto `returned`, then
 //!     subtract from `out`, lock-free;
-//!   - *give back, not listed:* list the slab (the stack is no longer empty);
+//!   - *give back, not listed:* list the slab if its stack holds blocks (a
+//!     taker may have taken ours already);
 //!   - *give back the last blocks out:* the slab is empty; keep it listed as
 //!     a spare (at most `SPARES` per class) or unlist and free it;
 //!   - *take:* unlist a slab, take its whole stack, add it to `out`; if
@@ -335,8 +336,8 @@ impl SlabList {
     ///
     /// # Safety
     ///
-    /// The blocks are of a slab of `shape` on this list's class, out, and
-    /// given up by the caller; the run is linked.
+    /// The blocks are of a slab of this list's class, out, and given up by
+    /// the caller; the run is linked.
     unsafe fn give_back(&self, first: NonNull<FreeBlock>, last: NonNull<FreeBlock>, count: usize) {
         let header = self.shape.header_of(first.cast());
         // SAFETY: the slab lives while our blocks are counted in `out`.
@@ -703,7 +704,7 @@ mod tests {
     /// keeps its slab, and every other block of it, freed on another thread,
     /// is taken again rather than stranded.
     #[test]
-    fn a_live_block_keeps_its_slab_but_not_the_others_blocks() {
+    fn a_live_block_keeps_its_slab_and_its_neighbours_are_taken_again() {
         let (list, local) = (list(), LocalSlab::new());
         let mut blocks = bump(&local, &list, Shape::of(40).blocks);
         let kept = blocks.pop().expect("a slab holds blocks");
