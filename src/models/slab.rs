@@ -27,8 +27,11 @@ fn give_back_on_a_thread(list: &Arc<SlabList>, block: Block) -> thread::JoinHand
     })
 }
 
-/// The blocks linked from `first`, `count` of them.
-fn chain(first: NonNull<FreeBlock>, count: usize) -> Vec<NonNull<FreeBlock>> {
+/// The blocks of the stack `list.take()` hands out, if any.
+fn take(list: &SlabList) -> Vec<NonNull<FreeBlock>> {
+    let Some((first, count)) = list.take() else {
+        return Vec::new();
+    };
     let mut blocks = vec![first];
     while blocks.len() < count {
         let last = blocks[blocks.len() - 1];
@@ -61,15 +64,11 @@ fn give_back_races_take() {
             give_back_on_a_thread(&list, Block(a)),
             give_back_on_a_thread(&list, Block(b)),
         ];
-        let early = list
-            .take()
-            .map_or_else(Vec::new, |(first, count)| chain(first, count));
+        let early = take(&list);
         for giver in givers {
             giver.join().unwrap();
         }
-        let late = list
-            .take()
-            .map_or_else(Vec::new, |(first, count)| chain(first, count));
+        let late = take(&list);
         let taken: Vec<_> = early.iter().chain(&late).copied().collect();
         let unique: HashSet<_> = taken.iter().copied().collect();
         assert_eq!(unique.len(), taken.len(), "a block taken twice");
@@ -119,9 +118,7 @@ fn the_last_give_back_races_take_beyond_the_spares() {
             give_back_on_a_thread(&list, Block(a)),
             give_back_on_a_thread(&list, Block(b)),
         ];
-        let taken = list
-            .take()
-            .map_or_else(Vec::new, |(first, count)| chain(first, count));
+        let taken = take(&list);
         for giver in givers {
             giver.join().unwrap();
         }

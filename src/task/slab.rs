@@ -475,7 +475,9 @@ impl SlabList {
             block = next;
             taken += 1;
         }
-        // ORDERING: Relaxed: under the lock, the load only seeds the CAS.
+        // ORDERING: Relaxed: under the lock. It seeds the CAS, and tells a
+        // spare: `out == LISTED` (no block out) cannot change while we
+        // hold the lock, which also orders the store that made it so.
         let mut out = slab.out.load(Ordering::Relaxed);
         if out == LISTED {
             listed.spares -= 1;
