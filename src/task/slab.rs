@@ -276,6 +276,8 @@ impl SlabList {
 
     /// A new slab of this class, `out` blocks counted out: its first block.
     fn new_slab(&self, out: usize) -> NonNull<u8> {
+        // ORDERING: Relaxed: a count for the models, read after their
+        // threads are joined.
         #[cfg(loom)]
         self.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.shape.new_slab(out)
@@ -285,6 +287,7 @@ impl SlabList {
     ///
     /// As for [`Shape::free_slab`], for a slab of this class.
     unsafe fn free_slab(&self, header: NonNull<Header>) {
+        // ORDERING: Relaxed: as in `new_slab`.
         #[cfg(loom)]
         self.live.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         // SAFETY: forwarded.
@@ -296,6 +299,7 @@ impl SlabList {
     #[cfg(loom)]
     pub(crate) fn live_and_spare_slabs(&self) -> (usize, usize) {
         let spares = self.listed.lock().spares;
+        // ORDERING: Relaxed: as in `new_slab`.
         (self.live.load(std::sync::atomic::Ordering::Relaxed), spares)
     }
 
@@ -342,6 +346,7 @@ impl SlabList {
         let header = self.shape.header_of(first.cast());
         // SAFETY: the slab lives while our blocks are counted in `out`.
         let slab = unsafe { header.as_ref() };
+        // ORDERING: Relaxed: only seeds the CAS, which publishes the links.
         let mut top = slab.returned.load(Ordering::Relaxed);
         loop {
             // SAFETY: `last` is ours until the push succeeds.
@@ -358,6 +363,8 @@ impl SlabList {
             }
         }
         // Lock-free while the slab is listed and other blocks stay out.
+        // ORDERING: Relaxed: only seeds the CAS below, or the locked path,
+        // which loads again with Acquire.
         let mut out = slab.out.load(Ordering::Relaxed);
         while out & LISTED != 0 && out & !LISTED > count {
             // ORDERING: Release: our use of the blocks happens before
